@@ -1,0 +1,134 @@
+"""All configuration in one place: environment variable names and the Settings model.
+
+An explicit argument beats the environment; the environment is read from a mapping that
+callers pass in (``Settings.from_env(os.environ)`` at the entry points, a dict in tests).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from avpipe.errors import ConfigurationError
+
+# --- environment variable names (the only place they are spelled) -------------------
+ENV_DATA = "AVPIPE_DATA"
+ENV_WATCH_URL = "AVPIPE_WATCH_URL"
+ENV_PUBLIC_URL = "AVPIPE_PUBLIC_URL"
+ENV_FFMPEG = "AVPIPE_FFMPEG"
+ENV_BACKEND = "AVPIPE_BACKEND"
+ENV_JOB_TEMPLATE = "AVPIPE_JOB_TEMPLATE"
+ENV_AUDIO_JOB_TEMPLATE = "AVPIPE_AUDIO_JOB_TEMPLATE"
+ENV_RUNGS = "AVPIPE_RUNGS"
+ENV_THUMBNAIL_SECONDS = "AVPIPE_THUMBNAIL_SECONDS"
+ENV_WORKERS = "AVPIPE_WORKERS"
+ENV_LOG_FORMAT = "AVPIPE_LOG_FORMAT"
+ENV_FFMPEG_THREADS = "AVPIPE_FFMPEG_THREADS"
+# the seed's Lambda variables
+ENV_APPLICATION_NAME = "APPLICATION_NAME"
+ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"
+ENV_MEDIACONVERT_ROLE_ARN = "MEDIACONVERT_ROLE_ARN"
+
+DEFAULT_DATA_DIR = "avpipe-data"
+DEFAULT_RUNGS: tuple[int, ...] = (360, 480, 720, 1080)
+AVAILABLE_RUNGS: tuple[int, ...] = (360, 480, 720, 1080, 1440, 2160)
+DEFAULT_THUMBNAIL_SECONDS = 7.0
+DEFAULT_APPLICATION_NAME = "avpipe"
+# Shown in plans when no role is configured; a real deployment sets MEDIACONVERT_ROLE_ARN.
+PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/avpipe-mediaconvert"
+BACKENDS = ("local", "mediaconvert")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a pipeline run may be configured with."""
+
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    watch_url: str | None = None  # default: <data_dir>/watch
+    public_url: str | None = None  # default: <data_dir>/public
+    backend: str = "local"
+    job_template: Path | None = None  # default: the packaged templates/job.json
+    audio_job_template: Path | None = None  # default: the packaged templates/audio_job.json
+    rungs: tuple[int, ...] = DEFAULT_RUNGS
+    thumbnail_seconds: float = DEFAULT_THUMBNAIL_SECONDS
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    application_name: str = DEFAULT_APPLICATION_NAME
+    mediaconvert_role_arn: str = PLACEHOLDER_ROLE_ARN
+    log_format: str = "text"
+    ffmpeg_threads: int = 0  # 0: let ffmpeg decide
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigurationError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
+        unknown = [r for r in self.rungs if r not in AVAILABLE_RUNGS]
+        if unknown or not self.rungs:
+            raise ConfigurationError(
+                f"Rungs must be a non-empty subset of {', '.join(map(str, AVAILABLE_RUNGS))}; got {self.rungs}."
+            )
+        if self.thumbnail_seconds < 0:
+            raise ConfigurationError("The thumbnail time must not be negative.")
+        if self.workers < 1:
+            raise ConfigurationError("The number of workers must be at least 1.")
+
+    @property
+    def resolved_watch_url(self) -> str:
+        return self.watch_url or str(self.data_dir / "watch")
+
+    @property
+    def resolved_public_url(self) -> str:
+        return self.public_url or str(self.data_dir / "public")
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given non-None fields replaced (explicit arguments beat the environment)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Settings from an environment mapping; unset variables keep the defaults."""
+        kwargs: dict[str, object] = {}
+        if environ.get(ENV_DATA):
+            kwargs["data_dir"] = Path(environ[ENV_DATA])
+        for env_name, attr in ((ENV_WATCH_URL, "watch_url"), (ENV_PUBLIC_URL, "public_url")):
+            if environ.get(env_name):
+                kwargs[attr] = environ[env_name]
+        if environ.get(ENV_DESTINATION_BUCKET) and not environ.get(ENV_PUBLIC_URL):
+            kwargs["public_url"] = f"s3://{environ[ENV_DESTINATION_BUCKET]}"
+        for env_name, attr in ((ENV_JOB_TEMPLATE, "job_template"), (ENV_AUDIO_JOB_TEMPLATE, "audio_job_template")):
+            if environ.get(env_name):
+                kwargs[attr] = Path(environ[env_name])
+        simple = {
+            ENV_BACKEND: "backend",
+            ENV_APPLICATION_NAME: "application_name",
+            ENV_MEDIACONVERT_ROLE_ARN: "mediaconvert_role_arn",
+            ENV_LOG_FORMAT: "log_format",
+        }
+        for env_name, attr in simple.items():
+            if environ.get(env_name):
+                kwargs[attr] = environ[env_name]
+        if environ.get(ENV_RUNGS):
+            kwargs["rungs"] = parse_rungs(environ[ENV_RUNGS])
+        if environ.get(ENV_THUMBNAIL_SECONDS):
+            kwargs["thumbnail_seconds"] = _number(ENV_THUMBNAIL_SECONDS, environ[ENV_THUMBNAIL_SECONDS], float)
+        if environ.get(ENV_WORKERS):
+            kwargs["workers"] = _number(ENV_WORKERS, environ[ENV_WORKERS], int)
+        if environ.get(ENV_FFMPEG_THREADS):
+            kwargs["ffmpeg_threads"] = _number(ENV_FFMPEG_THREADS, environ[ENV_FFMPEG_THREADS], int)
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def parse_rungs(text: str) -> tuple[int, ...]:
+    """Parse ``"360,480,720p"`` into ``(360, 480, 720)``."""
+    try:
+        values = sorted({int(part.strip().lower().removesuffix("p")) for part in text.split(",") if part.strip()})
+    except ValueError as exc:
+        raise ConfigurationError(f"Rungs must be numbers like 360,480,720,1080; got {text!r}.") from exc
+    return tuple(values)
+
+
+def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number; got {raw!r}.") from exc
