@@ -77,6 +77,7 @@ class MediaFacts:
     text_formats: tuple[str, ...] = ()  # formats of text (subtitle) tracks MediaInfo saw
     has_cover_art: bool = False
     video_track_count: int = 0  # real video tracks, cover art excluded
+    is_truncated: bool = False  # MediaInfo found the file shorter than its own headers say
 
     @property
     def has_video(self) -> bool:

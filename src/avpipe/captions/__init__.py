@@ -1,0 +1,32 @@
+"""Caption files in, WebVTT out.
+
+One data model sits in the middle -- pycaption's ``CaptionSet`` -- with a reader per
+source format around it and pycaption's WebVTT writer on the way out::
+
+    bytes --decode_caption_bytes--> text --detect_caption_format--> CaptionFormat
+          --reader (pycaption's, or avpipe's own for SRT)--> CaptionSet per language
+          --WebVTTWriter + completeness check--> VttTrack per language
+
+Everything here is pure: no files, no storage, no network. Every failure is an
+:class:`avpipe.errors.CaptionError` whose message is one sentence for the uploader.
+"""
+
+from avpipe.captions.convert import convert_to_webvtt
+from avpipe.captions.decode import decode_caption_bytes
+from avpipe.captions.detect import detect_caption_format
+from avpipe.captions.model import (
+    DEFAULT_MAX_CAPTION_BYTES,
+    CaptionConversion,
+    CaptionFormat,
+    VttTrack,
+)
+
+__all__ = [
+    "DEFAULT_MAX_CAPTION_BYTES",
+    "CaptionConversion",
+    "CaptionFormat",
+    "VttTrack",
+    "convert_to_webvtt",
+    "decode_caption_bytes",
+    "detect_caption_format",
+]

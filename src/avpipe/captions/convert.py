@@ -1,0 +1,41 @@
+"""Convert a caption file of any format avpipe reads into WebVTT tracks."""
+
+from __future__ import annotations
+
+import logging
+
+from avpipe.captions.decode import decode_caption_bytes
+from avpipe.captions.detect import detect_caption_format
+from avpipe.captions.model import DEFAULT_MAX_CAPTION_BYTES, CaptionConversion
+from avpipe.captions.read import read_tracks
+from avpipe.captions.safety import reject_unsafe_markup
+from avpipe.captions.write import write_webvtt
+from avpipe.errors import CaptionError
+
+logger = logging.getLogger(__name__)
+
+
+def convert_to_webvtt(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_CAPTION_BYTES
+) -> CaptionConversion:
+    """Convert the bytes of an SRT, WebVTT, SCC, DFXP/TTML or SAMI file to WebVTT.
+
+    Returns the detected format and one WebVTT track per language in the file, each
+    with every cue of that language. Raises :class:`~avpipe.errors.CaptionError`,
+    and nothing else, for any input that cannot be converted completely: too large,
+    empty, binary, an unknown format, malformed, unsafe markup, or no cues.
+    """
+    text = decode_caption_bytes(data, max_bytes=max_bytes)
+    caption_format = detect_caption_format(text)
+    reject_unsafe_markup(text, caption_format)
+    written = [write_webvtt(source, caption_format) for source in read_tracks(text, caption_format)]
+    tracks = tuple(track for track in written if track.cue_count)
+    if not tracks:
+        raise CaptionError(f"The {caption_format.value} file contains no captions.")
+    logger.info(
+        "converted a %s caption file to %d WebVTT track(s) with %s cues",
+        caption_format.value,
+        len(tracks),
+        "/".join(str(track.cue_count) for track in tracks),
+    )
+    return CaptionConversion(format=caption_format, tracks=tracks)

@@ -1,0 +1,41 @@
+"""The data the caption package hands out: formats, WebVTT tracks, a conversion."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+#: Caption files larger than this are refused before any parsing (20 MiB).
+DEFAULT_MAX_CAPTION_BYTES = 20 * 1024 * 1024
+
+
+class CaptionFormat(enum.Enum):
+    """A caption format avpipe reads; the value is the name shown to users."""
+
+    SRT = "SRT"
+    WEBVTT = "WebVTT"
+    SCC = "SCC"
+    DFXP = "DFXP/TTML"
+    SAMI = "SAMI"
+
+
+@dataclass(frozen=True)
+class VttTrack:
+    """One language of a caption file, as a complete WebVTT document.
+
+    ``language`` is the code the source file declares for these captions, kept as
+    written (``"en-US"``, ``"fr"``); it is ``None`` when the file declares none,
+    which is always the case for SRT, WebVTT and SCC.
+    """
+
+    language: str | None
+    text: str
+    cue_count: int
+
+
+@dataclass(frozen=True)
+class CaptionConversion:
+    """The result of converting a caption file: its format and one track per language."""
+
+    format: CaptionFormat
+    tracks: tuple[VttTrack, ...]

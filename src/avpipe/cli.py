@@ -1,0 +1,176 @@
+"""The ``avpipe`` command: parse arguments, call the pipeline, print results. Nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from avpipe import __version__
+from avpipe.config import ENV_DATA, Settings, parse_rungs
+from avpipe.errors import AvpipeError
+from avpipe.logs import configure_logging
+from avpipe.manifest.model import Manifest, Status
+
+log = logging.getLogger("avpipe.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+        configure_logging(args.verbose, settings.log_format)
+        result: int = args.command(args, settings)
+        return result
+    except AvpipeError as exc:
+        print(f"avpipe: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", type=Path, help=f"data folder holding watch/ and public/ (env {ENV_DATA}, "
+                        "default ./avpipe-data)")
+    common.add_argument("--rungs", help="ladder rungs, e.g. 360,480,720,1080 (1440 and 2160 available)")
+    common.add_argument("--job-template", type=Path, help="a MediaConvert job.json to use instead of the packaged one")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="-v: steps, -vv: ffmpeg commands")
+    parser = argparse.ArgumentParser(prog="avpipe", description="Audio/video processing pipeline.")
+    parser.add_argument("--version", action="version", version=f"avpipe {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    p = sub.add_parser("process", parents=[common], help="put files into inputs/ and process them")
+    p.add_argument("files", nargs="+", type=Path)
+    p.set_defaults(command=cmd_process)
+    w = sub.add_parser("watch", parents=[common], help="process files appearing in inputs/ until interrupted")
+    w.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
+    w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
+    w.set_defaults(command=cmd_watch)
+    d = sub.add_parser("demo", parents=[common], help="make a sample video with captions and process it")
+    d.set_defaults(command=cmd_demo)
+    pr = sub.add_parser("probe", parents=[common], help="print the analysed media facts as JSON")
+    pr.add_argument("file", type=Path)
+    pr.set_defaults(command=cmd_probe)
+    pl = sub.add_parser("plan", parents=[common], help="print what processing a file would produce")
+    pl.add_argument("file", type=Path)
+    pl.add_argument("--json", action="store_true", help="the whole plan as JSON")
+    pl.set_defaults(command=cmd_plan)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(os.environ)
+    return settings.with_overrides(
+        data_dir=args.data,
+        rungs=parse_rungs(args.rungs) if args.rungs else None,
+        job_template=args.job_template,
+        workers=getattr(args, "workers", None),
+    )
+
+
+def _runtime(settings: Settings) -> Any:
+    from avpipe.pipeline.local_runtime import LocalRuntime
+
+    return LocalRuntime.from_settings(settings)
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    runtime = _runtime(settings)
+    rows, failures = [], 0
+    for path in args.files:
+        if not path.is_file():
+            rows.append((path.name, "-", "-", "failed"))
+            print(f"avpipe: {path}: no such file.", file=sys.stderr)
+            failures += 1
+            continue
+        row, reason = _outcome(path.name, runtime.process_key(runtime.submit_file(str(path))))
+        rows.append(row)
+        if reason is not None:
+            failures += 1
+            print(f"avpipe: {path.name}: {reason}", file=sys.stderr)
+    _print_table(("name", "kind", "outputs", "status"), rows)
+    print(f"outputs in {Path(runtime.public.url)}")
+    return 1 if failures else 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.demo import make_demo_files
+
+    runtime = _runtime(settings)
+    files = make_demo_files(runtime.runner, settings.data_dir / "demo-sources")
+    args.files = files
+    return cmd_process(args, settings)
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.watch import Watcher
+
+    runtime = _runtime(settings)
+    runtime.watch.put("inputs/.keep", b"")  # so the folder exists for people to drop files into
+    watcher = Watcher(runtime.watch, runtime.process_key, workers=settings.workers, poll_s=args.poll)
+    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+    print(f"watching {Path(runtime.watch.url) / 'inputs'} (Ctrl-C to stop)", flush=True)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        watcher.stop()
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.analysis.mediainfo import probe
+
+    print(json.dumps(probe(args.file).to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.pipeline.plan import plan_file
+
+    plan = plan_file(_runtime(settings), args.file).to_dict()
+    if args.json:
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{plan['name']}: {plan['kind']} -> {plan['action']}")
+    for key in plan["outputs"]:
+        print(f"  {key}")
+    for name in ("original", "manifest", "thumbnail"):
+        if plan[name]:
+            print(f"  {plan[name]}")
+    if plan["mediaconvert_job"]:
+        print("MediaConvert job: use --json to see the CreateJob parameters")
+    return 0
+
+
+def _outcome(name: str, manifest: Manifest | None) -> tuple[tuple[str, str, str, str], str | None]:
+    """The table row for one processed file, and the reason it failed (None on success)."""
+    if manifest is None:
+        return (name, "-", "-", "skipped"), "it was not processed."
+    own = [c for c in manifest.captions if c.source.rsplit("/", 1)[-1] == name]
+    if manifest.kind != "caption" and own:  # a caption file attached to another asset
+        entry = own[-1]
+        keys = ", ".join(c.key.rsplit("/", 1)[-1] for c in own if c.key) or "-"
+        return (name, "caption", keys, entry.status), entry.reason if entry.status != "complete" else None
+    outputs = [o.key.rsplit("/", 1)[-1] for o in manifest.outputs]
+    outputs += [c.key.rsplit("/", 1)[-1] for c in manifest.captions if c.key and manifest.kind == "caption"]
+    row = (name, manifest.kind, ", ".join(outputs) or "-", str(manifest.status))
+    if manifest.status is Status.COMPLETE:
+        return row, None
+    return row, manifest.error.reason if manifest.error else f"it is still {manifest.status}."
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Key naming: where each output of an upload lives, and which keys are not ours to process.
+
+Keys are ``/``-separated object keys, the same for a local folder store and an S3
+bucket. The watch store holds uploads under ``inputs/``; the public store holds the
+seed's folders. Sub-folders are kept: ``inputs/course1/intro.mp4`` becomes the asset
+``course1/intro`` with ``audiovideo/course1/intro_720p.mp4`` and so on.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from avpipe.errors import BadInputError
+
+INPUTS = "inputs/"
+AUDIOVIDEO = "audiovideo/"
+CLOSED_CAPTION = "closed-caption/"
+JSON = "json/"
+ORIGINAL = "original/"
+THUMBNAIL = "thumbnail/"
+PUBLIC_FOLDERS = (AUDIOVIDEO, CLOSED_CAPTION, JSON, ORIGINAL, THUMBNAIL)
+
+_CHUNK = re.compile(r"\.CHUNK\d+$")
+MAX_KEY_BYTES = 1024  # S3's limit on key length
+
+
+def is_chunk(key: str) -> bool:
+    """True for plupload-style part keys (``name.mp4.CHUNK3``), which wait for assembly."""
+    return bool(_CHUNK.search(key))
+
+
+def is_ignored(key: str) -> bool:
+    """Keys the pipeline never processes: chunks, folders, hidden and temporary files."""
+    base = posixpath.basename(key)
+    return not base or base.startswith(".") or is_chunk(key)
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative object key, else raise BadInputError."""
+    if not key or len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise BadInputError("The file name is empty or longer than 1024 bytes.")
+    if key.startswith("/") or "\\" in key:
+        raise BadInputError("The file name must be a relative path without backslashes.")
+    if any(unicodedata.category(ch) == "Cc" for ch in key):
+        raise BadInputError("The file name contains control characters.")
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise BadInputError("The file name contains empty, '.' or '..' path segments.")
+    return key
+
+
+@dataclass(frozen=True)
+class AssetKeys:
+    """Every key that belongs to one uploaded file."""
+
+    input_key: str  # inputs/course1/intro.mp4
+    name: str  # course1/intro
+    extension: str  # ".mp4" (as uploaded, may be empty)
+
+    @classmethod
+    def for_input(cls, input_key: str) -> AssetKeys:
+        check_key(input_key)
+        if not input_key.startswith(INPUTS):
+            raise BadInputError(f"Only uploads under {INPUTS} are processed, not {input_key!r}.")
+        relative = input_key[len(INPUTS) :]
+        folder, base = posixpath.split(relative)
+        stem, ext = posixpath.splitext(base)
+        if not stem:  # ".mp4" style names have no stem; keep the whole name
+            stem, ext = base, ""
+        return cls(input_key=input_key, name=posixpath.join(folder, stem), extension=ext)
+
+    @property
+    def original(self) -> str:
+        return f"{ORIGINAL}{self.name}{self.extension}"
+
+    @property
+    def manifest(self) -> str:
+        return f"{JSON}{self.name}.json"
+
+    @property
+    def thumbnail(self) -> str:
+        return f"{THUMBNAIL}{self.name}.jpg"
+
+    @property
+    def audio(self) -> str:
+        return f"{AUDIOVIDEO}{self.name}.mp3"
+
+    @property
+    def rendition_base(self) -> str:
+        """Key prefix a transcoder appends a name modifier and extension to."""
+        return f"{AUDIOVIDEO}{self.name}"
+
+    def rendition(self, modifier: str, extension: str = ".mp4") -> str:
+        return f"{self.rendition_base}{modifier}{extension}"
+
+    def caption(self, language: str | None = None) -> str:
+        suffix = f".{language}" if language else ""
+        return f"{CLOSED_CAPTION}{self.name}{suffix}.vtt"
+
+
+def manifest_key(name: str) -> str:
+    """The manifest key of an asset name (``course1/intro`` -> ``json/course1/intro.json``)."""
+    return f"{JSON}{name}.json"

@@ -1,0 +1,47 @@
+"""Reading and writing manifests in the public store."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from avpipe.keys import manifest_key
+from avpipe.manifest.model import Manifest
+from avpipe.storage.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def load_manifest(store: Store, name: str) -> Manifest | None:
+    """The manifest of asset ``name``, or None if there is none (or it is unreadable)."""
+    key = manifest_key(name)
+    try:
+        data = json.loads(store.read_bytes(key))
+        return Manifest.from_dict(data)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError, KeyError) as exc:
+        log.warning("manifest %s is unreadable and will be replaced: %s", key, exc)
+        return None
+
+
+def save_manifest(store: Store, manifest: Manifest) -> None:
+    body = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
+    store.put(manifest_key(manifest.name), body, content_type="application/json")
+    log.info("manifest %s: %s", manifest.name, manifest.status)
+
+
+def update_manifest(store: Store, name: str, change: Callable[[Manifest], Manifest | None]) -> Manifest | None:
+    """Load the freshest manifest of ``name``, apply ``change``, save the result if there is one.
+
+    Re-reading right before writing keeps concurrent steps (thumbnail, job completion)
+    from overwriting each other's fields with stale copies.
+    """
+    current = load_manifest(store, name)
+    if current is None:
+        return None
+    updated = change(current)
+    if updated is not None and updated != current:
+        save_manifest(store, updated)
+    return updated

@@ -1,0 +1,88 @@
+"""Caption uploads: convert to WebVTT and attach to the asset of the same name."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from avpipe.captions import CaptionConversion, convert_to_webvtt, decode_caption_bytes, detect_caption_format
+from avpipe.errors import AvpipeError, CaptionError
+from avpipe.keys import AssetKeys
+from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso
+from avpipe.manifest.repository import load_manifest, save_manifest
+from avpipe.pipeline.context import PipelineContext
+from avpipe.storage.base import Store
+
+log = logging.getLogger(__name__)
+MAX_CAPTION_BYTES = 20 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+
+
+def looks_like_captions(size: int | None, head: Callable[[], bytes]) -> bool:
+    """True when a file MediaInfo could not place reads as a caption format."""
+    if size is not None and size > MAX_CAPTION_BYTES:
+        return False
+    try:
+        detect_caption_format(decode_caption_bytes(head()))
+    except (AvpipeError, OSError):
+        return False
+    return True
+
+
+def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> Manifest:
+    """Write ``closed-caption/<name>[.<lang>].vtt`` and list it in the asset's manifest.
+
+    A caption file that fails to convert fails on its own: when it belongs to another
+    asset (a video of the same name), only its caption entry says so; the upload stays.
+    """
+    existing = load_manifest(ctx.public, keys.name)
+    try:
+        conversion = _convert(ctx.watch, keys.input_key)
+    except CaptionError as exc:
+        if existing is None or existing.kind == "caption":
+            raise
+        # the asset itself is fine; only this caption file failed
+        entry = CaptionEntry(source=keys.input_key, status="failed", reason=str(exc))
+        log.error("captions %s failed: %s", keys.input_key, exc)
+        updated = existing.with_caption(entry, ctx.clock())
+        save_manifest(ctx.public, updated)
+        return updated
+    ctx.watch.copy_to(keys.input_key, ctx.public, keys.original)
+    entries = _publish(ctx, keys, conversion)
+    manifest = _attach(ctx, keys, existing, entries)
+    ctx.watch.delete(keys.input_key)
+    return manifest
+
+
+def _convert(store: Store, key: str) -> CaptionConversion:
+    size = store.stat(key).size
+    if size > MAX_CAPTION_BYTES:
+        raise CaptionError(f"The caption file is {size} bytes; the limit is {MAX_CAPTION_BYTES}.")
+    return convert_to_webvtt(store.read_bytes(key))
+
+
+def _publish(ctx: PipelineContext, keys: AssetKeys, conversion: CaptionConversion) -> list[CaptionEntry]:
+    several = len(conversion.tracks) > 1
+    entries = []
+    for track in conversion.tracks:
+        key = keys.caption(track.language if several else None)
+        ctx.public.put(key, track.text.encode("utf-8"), content_type="text/vtt; charset=utf-8")
+        log.info("captions %s: %d cue(s) -> %s", keys.input_key, track.cue_count, key)
+        entries.append(CaptionEntry(source=keys.original, status="complete", key=key, language=track.language,
+                                    format=conversion.format.value, cues=track.cue_count))
+    return entries
+
+
+def _attach(ctx: PipelineContext, keys: AssetKeys, existing: Manifest | None, entries: list[CaptionEntry]) -> Manifest:
+    now = ctx.clock()
+    if existing is None or existing.kind in ("caption", "unsupported"):
+        stamp = iso(now)
+        existing = Manifest(name=keys.name, kind="caption", status=Status.PROCESSING, created_at=stamp,
+                            updated_at=stamp, source=keys.input_key, original=keys.original)
+        manifest = existing.moved_to(Status.COMPLETE, now, "captions converted to WebVTT")
+    else:
+        manifest = existing
+    for entry in entries:
+        manifest = manifest.with_caption(entry, now)
+    save_manifest(ctx.public, manifest)
+    return manifest

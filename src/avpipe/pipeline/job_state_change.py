@@ -1,0 +1,77 @@
+"""A transcode job finished (EventBridge "MediaConvert Job State Change", or the local backend)."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+
+from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError
+from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
+from avpipe.manifest.repository import load_manifest, save_manifest
+from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.events import JobOutput, JobStateChange
+from avpipe.storage.registry import locate
+
+log = logging.getLogger(__name__)
+_RUNG = re.compile(r"_(\d+)p\.mp4$")
+
+
+def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | None:
+    """Record the outcome in the manifest; on success remove the upload from ``inputs/``."""
+    name = event.user_metadata.get("asset")
+    if name is None or event.user_metadata.get("application") != ctx.settings.application_name:
+        log.debug("job %s is not one of this application's; ignored", event.job_id)
+        return None
+    if event.status not in ("COMPLETE", "ERROR"):
+        return None
+    manifest = load_manifest(ctx.public, name)
+    if manifest is None or manifest.source != event.user_metadata.get("input"):
+        log.warning("job %s finished for %s, which has been replaced since; ignored", event.job_id, name)
+        return None
+    if manifest.job is not None and manifest.job.get("id") != event.job_id:
+        log.warning("job %s is not the current job of %s; ignored", event.job_id, name)
+        return None
+    job = manifest.job or {"backend": ctx.transcoder.name, "id": event.job_id}
+    if event.status == "COMPLETE":
+        return _complete(ctx, manifest, event, job)
+    return _error(ctx, manifest, event, job)
+
+
+def _complete(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest:
+    outputs = tuple(_entry(ctx, output) for output in event.outputs)
+    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), f"job {event.job_id} complete", outputs=outputs, job=job)
+    save_manifest(ctx.public, done)
+    if manifest.source and ctx.watch.exists(manifest.source):
+        ctx.watch.delete(manifest.source)
+        log.info("upload %s done; removed from the watch area", manifest.source)
+    return done
+
+
+def _error(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest:
+    exc = classify_job_error(event)
+    log.error("job %s for %s failed: %s", event.job_id, manifest.name, exc)
+    failed = manifest.moved_to(Status.FAILED, ctx.clock(), f"job {event.job_id} failed", job=job,
+                               error=ErrorInfo(exc.category, str(exc), "transcode"))
+    save_manifest(ctx.public, failed)
+    return failed
+
+
+def classify_job_error(event: JobStateChange) -> AvpipeError:
+    """MediaConvert error codes to avpipe's categories (1000s input, 1400s access, 3000s+ service)."""
+    message = event.error_message or "The transcode job failed without a message."
+    code = event.error_code or 0
+    category = event.error_category
+    if category == "configuration" or 1400 <= code < 1500:
+        return ConfigurationError(message)
+    if category == "transient" or (category is None and code >= 3000):
+        return TransientError(message)
+    return BadInputError(message)
+
+
+def _entry(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
+    _, key = locate(output.uri, [ctx.public])
+    match = _RUNG.search(key)
+    kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
+    return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
+                       width=output.width, height=output.height)

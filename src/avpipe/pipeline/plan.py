@@ -1,0 +1,28 @@
+"""``avpipe plan``: what processing a local file would produce, without running anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from avpipe.errors import BadInputError
+from avpipe.keys import INPUTS, AssetKeys
+from avpipe.planning.asset import AssetPlan
+
+if TYPE_CHECKING:
+    from avpipe.pipeline.local_runtime import LocalRuntime
+
+
+def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
+    """The plan for ``path`` as if it had been uploaded to ``inputs/<its name>``."""
+    from avpipe.pipeline.caption_upload import SNIFF_BYTES
+    from avpipe.pipeline.media_handler import plan_for
+
+    if not path.is_file():
+        raise BadInputError(f"{path} does not exist.")
+    keys = AssetKeys.for_input(INPUTS + path.name)
+    facts = runtime.probe(str(path))
+    ctx = runtime.context(lambda _event: None)
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    return plan_for(ctx, keys, facts, lambda: head)

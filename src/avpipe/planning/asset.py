@@ -1,0 +1,89 @@
+"""The whole plan for one upload: route, output keys, renditions and the MediaConvert job.
+
+Pure: it needs the media facts and the stores' URI functions, nothing that does I/O.
+``avpipe plan`` prints it; the media handler executes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from avpipe.analysis.facts import MediaFacts
+from avpipe.analysis.routing import Route
+from avpipe.config import Settings
+from avpipe.keys import AssetKeys
+from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job
+from avpipe.planning.ladder import RenditionSize
+from avpipe.planning.templates import JobTemplate
+
+
+class Action(StrEnum):
+    COPY_MP3 = "copy_mp3"
+    TRANSCODE_AUDIO = "transcode_audio"
+    TRANSCODE_VIDEO = "transcode_video"
+    CONVERT_CAPTIONS = "convert_captions"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class AssetPlan:
+    keys: AssetKeys
+    route: Route
+    action: Action
+    outputs: tuple[str, ...] = ()  # public keys the media outputs will have
+    renditions: tuple[RenditionSize, ...] = ()
+    mediaconvert_job: dict[str, Any] | None = None  # CreateJob parameters
+    thumbnail: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.keys.name,
+            "input": self.keys.input_key,
+            "kind": str(self.route),
+            "action": str(self.action),
+            "renditions": [
+                {"rung": r.rung, "width": r.width, "height": r.height, "key": self.keys.rendition(r.name_modifier)}
+                for r in self.renditions
+            ],
+            "outputs": list(self.outputs),
+            "original": self.keys.original,
+            "manifest": self.keys.manifest,
+            "thumbnail": self.thumbnail,
+            "mediaconvert_job": self.mediaconvert_job,
+        }
+
+
+def plan_asset(
+    keys: AssetKeys,
+    facts: MediaFacts,
+    route: Route,
+    *,
+    settings: Settings,
+    video_template: JobTemplate,
+    audio_template: JobTemplate,
+    watch_uri: Callable[[str], str],
+    public_uri: Callable[[str], str],
+) -> AssetPlan:
+    """Decide everything that processing ``keys.input_key`` will do."""
+    if route is Route.CAPTION:
+        return AssetPlan(keys, route, Action.CONVERT_CAPTIONS, outputs=(keys.caption(),))
+    if route is Route.UNSUPPORTED:
+        return AssetPlan(keys, route, Action.REJECT)
+    if route is Route.AUDIO and facts.is_mp3:
+        return AssetPlan(keys, route, Action.COPY_MP3, outputs=(keys.audio,))
+    target = JobTarget(
+        input_uri=watch_uri(keys.input_key),
+        destination_uri=public_uri(keys.rendition_base),
+        role_arn=settings.mediaconvert_role_arn,
+        user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key},
+    )
+    if route is Route.AUDIO:
+        request = build_audio_job(audio_template, facts, target)
+        return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request)
+    video = build_video_job(video_template, facts, settings.rungs, target)
+    outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
+    return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
+                     mediaconvert_job=video.request, thumbnail=keys.thumbnail)

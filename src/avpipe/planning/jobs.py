@@ -1,0 +1,134 @@
+"""Turning a job template into the exact MediaConvert ``CreateJob`` request for one source.
+
+The template is modified in memory, as the seed describes: keep only the rungs that
+apply, set their sizes, the input, the destination and the name modifiers; drop audio
+for silent sources; cap the frame rate at 60. The result is what the MediaConvert
+backend sends and what the local ffmpeg backend executes.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from avpipe.analysis.facts import MediaFacts
+from avpipe.errors import BadInputError, ConfigurationError
+from avpipe.planning.ladder import RenditionSize, plan_ladder
+from avpipe.planning.templates import JobTemplate
+
+MAX_FRAME_RATE = 60
+MP3_SAMPLE_RATES = (32000, 44100, 48000)
+STATUS_UPDATE_DEFAULT = "SECONDS_30"
+
+
+@dataclass(frozen=True)
+class JobTarget:
+    """Where a job reads and writes, and how it is labelled."""
+
+    input_uri: str  # e.g. s3://watch/inputs/course1/intro.mp4
+    destination_uri: str  # output base, e.g. s3://public/audiovideo/course1/intro
+    role_arn: str
+    user_metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class VideoJobPlan:
+    request: dict[str, Any]  # CreateJob parameters
+    renditions: tuple[RenditionSize, ...]
+
+
+def build_video_job(
+    template: JobTemplate, facts: MediaFacts, rungs: tuple[int, ...], target: JobTarget
+) -> VideoJobPlan:
+    """The CreateJob request that produces this source's rendition ladder."""
+    if facts.video is None:
+        raise BadInputError("The file has no video track to transcode.")
+    video = facts.video
+    sizes = plan_ladder(video.display_width, video.display_height, rungs)
+    available = template.rung_outputs()
+    missing = [s.rung for s in sizes if s.from_ladder and s.rung not in available]
+    if missing:
+        raise ConfigurationError(f"Job template {template.source} has no output for rung(s) {missing}.")
+    body = template.fresh()
+    outputs = []
+    for size in sizes:
+        source_rung = size.rung if size.from_ladder else min(available)
+        outputs.append(_rendition_output(available[source_rung], size, facts))
+    settings = body["Settings"]
+    settings["OutputGroups"][0]["Outputs"] = outputs
+    _point(settings, target)
+    if not facts.has_audio:
+        settings["Inputs"][0].pop("AudioSelectors", None)
+    return VideoJobPlan(request=_request(body, target), renditions=sizes)
+
+
+def build_audio_job(template: JobTemplate, facts: MediaFacts, target: JobTarget) -> dict[str, Any]:
+    """The CreateJob request that turns an audio file into MP3."""
+    if not facts.has_audio:
+        raise BadInputError("The file has no audio track.")
+    body = template.fresh()
+    settings = body["Settings"]
+    _point(settings, target)
+    source = facts.audio[0]
+    for output in settings["OutputGroups"][0]["Outputs"]:
+        for description in output.get("AudioDescriptions", []):
+            mp3 = description.get("CodecSettings", {}).get("Mp3Settings")
+            if mp3 is None:
+                continue
+            mp3["Channels"] = 1 if source.channels == 1 else 2
+            if source.sample_rate in MP3_SAMPLE_RATES:
+                mp3["SampleRate"] = source.sample_rate
+    return _request(body, target)
+
+
+def _rendition_output(template_output: dict[str, Any], size: RenditionSize, facts: MediaFacts) -> dict[str, Any]:
+    output = copy.deepcopy(template_output)
+    output["NameModifier"] = size.name_modifier
+    description = output["VideoDescription"]
+    description["Width"], description["Height"] = size.width, size.height
+    h264 = description.get("CodecSettings", {}).get("H264Settings")
+    rate = capped_frame_rate(facts.video.frame_rate if facts.video else None)
+    if h264 is not None and rate is not None:
+        h264["FramerateControl"] = "SPECIFIED"
+        h264["FramerateNumerator"], h264["FramerateDenominator"] = rate.numerator, rate.denominator
+        h264.setdefault("FramerateConversionAlgorithm", "DUPLICATE_DROP")
+    if not facts.has_audio:
+        output.pop("AudioDescriptions", None)
+    return output
+
+
+def capped_frame_rate(rate: float | None) -> Fraction | None:
+    """For sources above 60 fps, the rate divided by the smallest whole number that brings it
+    to 60 or below (120 -> 60, 119.88 -> 59.94, 100 -> 50); None when no change is needed."""
+    if rate is None or rate <= MAX_FRAME_RATE + 0.01:
+        return None
+    divisor = 2
+    while rate / divisor > MAX_FRAME_RATE + 0.01:
+        divisor += 1
+    exact = _as_fraction(rate) / divisor
+    return exact.limit_denominator(1001)
+
+
+def _as_fraction(rate: float) -> Fraction:
+    """Recognise NTSC-style rates (x/1.001) so 119.88 becomes 120000/1001."""
+    ntsc = Fraction(round(rate * 1.001)) / Fraction(1001, 1000)
+    if abs(float(ntsc) - rate) < 0.005 and abs(round(rate) - rate) > 0.005:
+        return ntsc
+    return Fraction(rate).limit_denominator(1001)
+
+
+def _point(settings: dict[str, Any], target: JobTarget) -> None:
+    settings["Inputs"][0]["FileInput"] = target.input_uri
+    group = settings["OutputGroups"][0]["OutputGroupSettings"]
+    group["FileGroupSettings"]["Destination"] = target.destination_uri
+
+
+def _request(body: dict[str, Any], target: JobTarget) -> dict[str, Any]:
+    request = {key: value for key, value in body.items() if key != "Settings"}
+    request.setdefault("StatusUpdateInterval", STATUS_UPDATE_DEFAULT)
+    request["Role"] = target.role_arn
+    request["Settings"] = body["Settings"]
+    request["UserMetadata"] = {**body.get("UserMetadata", {}), **target.user_metadata}
+    return request

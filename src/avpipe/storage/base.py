@@ -1,0 +1,103 @@
+"""The storage interface: a flat key space standing in for an S3 bucket.
+
+Backends implement six primitives (``stat``, ``read_bytes``, ``put``, ``delete``,
+``list``, ``uri``); everything else here is built on them and may be overridden where a
+backend can do better (S3 copies server-side, a local store reads files in place).
+Missing keys raise the built-in :class:`FileNotFoundError`.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str | None = None  # a version marker: S3's ETag, or size+mtime locally
+    modified: float | None = None  # seconds since the epoch
+
+
+class Store(abc.ABC):
+    """One bucket-like store of objects under ``/``-separated keys."""
+
+    url: str
+
+    # --- the primitives ------------------------------------------------------------
+    @abc.abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size and version of ``key``; FileNotFoundError if it does not exist."""
+
+    @abc.abstractmethod
+    def read_bytes(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        """The object's bytes, or a range of them."""
+
+    @abc.abstractmethod
+    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
+        """Write ``key`` atomically from bytes or a local file: readers see all of it or nothing."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; no error if it is already gone."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with ``prefix``, in key order."""
+
+    @abc.abstractmethod
+    def uri(self, key: str) -> str:
+        """The address of ``key`` for other tools (``s3://bucket/key``, ``file:///path``)."""
+
+    # --- built on the primitives ---------------------------------------------------
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def key_for_uri(self, uri: str) -> str | None:
+        """The key that ``uri`` names in this store, or None when it points elsewhere."""
+        return None
+
+    def copy_to(self, key: str, target: Store, target_key: str) -> None:
+        """Copy ``key`` into ``target`` (default: through a local temporary file)."""
+        with self.local_file(key) as path:
+            target.put(target_key, Path(path))
+
+    @contextlib.contextmanager
+    def local_file(self, key: str) -> Iterator[str]:
+        """A local path holding the object's bytes for as long as the block runs."""
+        suffix = Path(key).suffix[:16]
+        handle, name = tempfile.mkstemp(prefix="avpipe-", suffix=suffix)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                self.download(key, out)
+            yield name
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+
+    @contextlib.contextmanager
+    def readable(self, key: str) -> Iterator[str]:
+        """Something ffmpeg and MediaInfo can open: a path, or a URL where the backend has one."""
+        with self.local_file(key) as path:
+            yield path
+
+    def download(self, key: str, out: object) -> None:
+        """Stream the object into a binary file object (default: one read)."""
+        out.write(self.read_bytes(key))  # type: ignore[attr-defined]
+
+
+def copy_file(source: Path, destination: Path) -> None:
+    """Stream one local file to another (large files never sit in memory)."""
+    with source.open("rb") as src, destination.open("wb") as dst:
+        shutil.copyfileobj(src, dst, length=1024 * 1024)

@@ -1,0 +1,123 @@
+"""A folder standing in for a bucket: keys are relative paths below ``root``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from avpipe.keys import check_key
+from avpipe.storage.base import ObjectInfo, Store
+
+TEMP_MARK = ".avpipe-tmp-"
+
+
+class LocalStore(Store):
+    """Objects are files under ``root``; writes go to a hidden temporary file, then rename."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.url = str(self.root)
+
+    def path(self, key: str) -> Path:
+        """The file behind ``key`` (the key is checked: no ``..``, no absolute paths)."""
+        return self.root.joinpath(*check_key(key).split("/"))
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self.path(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise
+        except NotADirectoryError as exc:
+            raise FileNotFoundError(key) from exc
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        return ObjectInfo(key, st.st_size, f"{st.st_size:x}-{st.st_mtime_ns:x}", st.st_mtime)
+
+    def read_bytes(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        with self.path(key).open("rb") as handle:
+            handle.seek(start)
+            return handle.read() if length is None else handle.read(length)
+
+    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=TEMP_MARK, dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                if isinstance(source, bytes):
+                    out.write(source)
+                else:
+                    with Path(source).open("rb") as src:
+                        shutil.copyfileobj(src, out, length=1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temp, 0o644)
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self._prune(path.parent)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        keys = []
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for filename in filenames:
+                if filename.startswith(TEMP_MARK):
+                    continue
+                key = Path(dirpath, filename).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    keys.append(key)
+        for key in sorted(keys):
+            with contextlib.suppress(FileNotFoundError):
+                yield self.stat(key)
+
+    def uri(self, key: str) -> str:
+        return self.path(key).as_uri()
+
+    def key_for_uri(self, uri: str) -> str | None:
+        """The key a ``file://`` URI of this store points at, or None if it is elsewhere."""
+        root = self.root.as_uri() + "/"
+        if not uri.startswith(root):
+            return None
+        from urllib.parse import unquote
+
+        return unquote(uri[len(root) :])
+
+    @contextlib.contextmanager
+    def local_file(self, key: str) -> Iterator[str]:
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield str(path)
+
+    @contextlib.contextmanager
+    def readable(self, key: str) -> Iterator[str]:
+        with self.local_file(key) as path:
+            yield path
+
+    def copy_to(self, key: str, target: Store, target_key: str) -> None:
+        target.put(target_key, self.path(key))
+
+    def download(self, key: str, out: object) -> None:
+        with self.path(key).open("rb") as src:
+            shutil.copyfileobj(src, out, length=1024 * 1024)  # type: ignore[misc]
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders emptied by a delete, up to the root (like S3, which has no folders)."""
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent

@@ -1,0 +1,83 @@
+"""The local transcoder: executes MediaConvert job settings with one ffmpeg process."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from avpipe.errors import AvpipeError
+from avpipe.ffmpeg.runner import FfmpegRunner
+from avpipe.pipeline.events import Event, JobOutput, JobStateChange
+from avpipe.storage.base import Store
+from avpipe.storage.registry import locate
+from avpipe.transcode.ffmpeg_args import LOCAL_PROTOCOLS, ffmpeg_job
+from avpipe.transcode.support import check_supported
+
+log = logging.getLogger(__name__)
+URL_PROTOCOLS = "http,https,tls,tcp,crypto"
+ERROR_CODE_BAD_INPUT = 1010  # MediaConvert's code for an input it cannot read
+ERROR_CODE_INTERNAL = 1999
+
+
+class LocalTranscoder:
+    """Runs a job to completion inside ``submit`` and emits its JobStateChange."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        runner: FfmpegRunner,
+        stores: Sequence[Store],
+        emit: Callable[[Event], None],
+        *,
+        threads: int = 0,
+        new_id: Callable[[], str] = lambda: f"local-{uuid.uuid4().hex[:16]}",
+    ) -> None:
+        self.runner = runner
+        self.stores = stores
+        self.emit = emit
+        self.threads = threads
+        self.new_id = new_id
+
+    def submit(self, request: dict[str, Any]) -> str:
+        settings = request["Settings"]
+        check_supported(settings)  # a bad template fails the request itself, as CreateJob would
+        job_id = self.new_id()
+        metadata = dict(request.get("UserMetadata") or {})
+        log.info("local job %s: transcoding %s", job_id, settings["Inputs"][0]["FileInput"])
+        try:
+            outputs = self._execute(settings)
+        except AvpipeError as exc:
+            log.warning("local job %s failed: %s", job_id, exc)
+            code = ERROR_CODE_BAD_INPUT if exc.category == "bad_input" else ERROR_CODE_INTERNAL
+            self.emit(JobStateChange(job_id, "ERROR", metadata, error_code=code, error_message=str(exc),
+                                     error_category=exc.category))
+        else:
+            log.info("local job %s complete: %d output(s)", job_id, len(outputs))
+            self.emit(JobStateChange(job_id, "COMPLETE", metadata, outputs))
+        return job_id
+
+    def _execute(self, settings: dict[str, Any]) -> tuple[JobOutput, ...]:
+        input_uri = settings["Inputs"][0]["FileInput"]
+        source_store, source_key = locate(input_uri, self.stores)
+        destination = settings["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+        if destination.endswith("/"):  # MediaConvert then names outputs after the input file
+            destination += posixpath.splitext(posixpath.basename(source_key))[0]
+        target_store, base_key = locate(destination, self.stores)
+        with source_store.readable(source_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-job-") as tmp:
+            protocols = URL_PROTOCOLS if "://" in source else LOCAL_PROTOCOLS
+            job = ffmpeg_job(settings, source, tmp, threads=self.threads, input_protocols=protocols)
+            self.runner.run(job.args)
+            results = []
+            videos = settings["OutputGroups"][0]["Outputs"]
+            for planned, output in zip(job.outputs, videos, strict=True):
+                key = f"{base_key}{planned.name_modifier}{planned.extension}"
+                target_store.put(key, Path(planned.path))
+                video = output.get("VideoDescription") or {}
+                results.append(JobOutput(target_store.uri(key), video.get("Width"), video.get("Height")))
+        return tuple(results)

@@ -1,0 +1,20 @@
+"""Shared fixtures: the ffmpeg executable and lazily generated media clips."""
+
+from __future__ import annotations
+
+import pytest
+from media import MediaLibrary
+
+from avpipe.ffmpeg import find_ffmpeg
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary avpipe itself would use."""
+    return find_ffmpeg()
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> MediaLibrary:
+    """Small real clips, each made on first use: ``media.rotated``, ``media.get("mp3")``."""
+    return MediaLibrary(tmp_path_factory.mktemp("media"), ffmpeg_exe)
