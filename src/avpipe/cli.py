@@ -166,7 +166,7 @@ def _outcome(name: str, manifest: Manifest | None) -> tuple[tuple[str, str, str,
     return row, manifest.error.reason if manifest.error else f"it is still {manifest.status}."
 
 
-def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

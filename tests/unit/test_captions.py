@@ -220,7 +220,7 @@ def test_dfxp_that_cannot_be_read_exactly_is_refused() -> None:
       <div><p begin="1s" end="2s">one</p><div><p begin="3s" end="4s">two</p></div></div>
     </body></tt>"""
 
-    with pytest.raises(CaptionError, match="has 2 cues with text, but reading it gave 1"):
+    with pytest.raises(CaptionError, match="has 2 paragraphs with text, but reading it gave a cue count of 1"):
         convert_to_webvtt(document)
 
 

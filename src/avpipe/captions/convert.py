@@ -28,8 +28,12 @@ def convert_to_webvtt(
     text = decode_caption_bytes(data, max_bytes=max_bytes)
     caption_format = detect_caption_format(text)
     reject_unsafe_markup(text, caption_format)
-    written = [write_webvtt(source, caption_format) for source in read_tracks(text, caption_format)]
-    tracks = tuple(track for track in written if track.cue_count)
+    sources = read_tracks(text, caption_format)
+    tracks = tuple(
+        track
+        for track in (write_webvtt(source, caption_format) for source in sources)
+        if track.cue_count
+    )
     if not tracks:
         raise CaptionError(f"The {caption_format.value} file contains no captions.")
     logger.info(

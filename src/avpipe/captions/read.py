@@ -128,9 +128,9 @@ def _check_dfxp_cue_count(document: TtmlDocument, tracks: tuple[SourceTrack, ...
     expected = {language: count for language, count in document.expected_cues.items() if count}
     if read != expected:
         raise CaptionError(
-            f"The DFXP/TTML file has {sum(expected.values())} cues with text, but reading "
-            f"it gave {sum(read.values())}; avpipe does not convert files it cannot read "
-            "exactly."
+            "The DFXP/TTML file could not be read exactly: it has "
+            f"{sum(expected.values())} paragraphs with text, but reading it gave a cue count "
+            f"of {sum(read.values())}."
         )
 
 

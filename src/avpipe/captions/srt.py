@@ -56,7 +56,7 @@ def parse_srt(text: str) -> tuple[SrtCue, ...]:
     if not timing_rows:
         raise CaptionError("The SRT file has no cue timings.")
     _check_preamble(lines[: timing_rows[0]])
-    cues = []
+    cues: list[SrtCue] = []
     for position, row in enumerate(timing_rows):
         stop = timing_rows[position + 1] if position + 1 < len(timing_rows) else len(lines)
         cue_lines = _cue_text(lines[row + 1 : stop], is_last=stop == len(lines))

@@ -23,10 +23,8 @@ from avpipe.errors import CaptionError
 
 _ONE_DAY = timedelta(days=1)
 _ONE_MILLISECOND = timedelta(milliseconds=1)
-_CUE_TIMING_RE = re.compile(
-    r"^([0-9]{2,}):([0-9]{2}):([0-9]{2})\.([0-9]{3}) --> ([0-9]{2,}):([0-9]{2}):([0-9]{2})\.([0-9]{3})",
-    re.MULTILINE,
-)
+_TIMESTAMP = r"([0-9]{2,}):([0-9]{2}):([0-9]{2})\.([0-9]{3})"
+_CUE_TIMING_RE = re.compile(f"^{_TIMESTAMP} --> {_TIMESTAMP}", re.MULTILINE)
 
 Timing = tuple[int, int]
 
@@ -35,8 +33,9 @@ def write_webvtt(track: SourceTrack, caption_format: CaptionFormat) -> VttTrack:
     """The WebVTT document of ``track``; :class:`CaptionError` if cues would be lost."""
     captions = sorted(track.captions, key=lambda caption: caption.start)
     _check_times(captions, caption_format)
+    caption_set = _single_track_set(track, captions)
     with pycaption_errors(caption_format):
-        text = WebVTTWriter(relativize=False).write(_single_track_set(track, captions), lang=track.key)
+        text = WebVTTWriter(relativize=False).write(caption_set, lang=track.key)
     written = _written_timings(text)
     if text.count("-->") != len(written):
         raise CaptionError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from avpipe.pipeline.events import Event, ObjectCreated, StoreName
 from avpipe.storage.base import ObjectInfo, Store
@@ -54,5 +55,5 @@ class NotifyingStore(Store):
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         self.inner.copy_to(key, target, target_key)
 
-    def download(self, key: str, out: object) -> None:
+    def download(self, key: str, out: BinaryIO) -> None:
         self.inner.download(key, out)

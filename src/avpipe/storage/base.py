@@ -11,11 +11,11 @@ from __future__ import annotations
 import abc
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,7 @@ class Store(abc.ABC):
         with self.local_file(key) as path:
             yield path
 
-    def download(self, key: str, out: object) -> None:
+    def download(self, key: str, out: BinaryIO) -> None:
         """Stream the object into a binary file object (default: one read)."""
-        out.write(self.read_bytes(key))  # type: ignore[attr-defined]
+        out.write(self.read_bytes(key))
 
-
-def copy_file(source: Path, destination: Path) -> None:
-    """Stream one local file to another (large files never sit in memory)."""
-    with source.open("rb") as src, destination.open("wb") as dst:
-        shutil.copyfileobj(src, dst, length=1024 * 1024)

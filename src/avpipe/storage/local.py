@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
@@ -109,9 +110,9 @@ class LocalStore(Store):
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         target.put(target_key, self.path(key))
 
-    def download(self, key: str, out: object) -> None:
+    def download(self, key: str, out: BinaryIO) -> None:
         with self.path(key).open("rb") as src:
-            shutil.copyfileobj(src, out, length=1024 * 1024)  # type: ignore[misc]
+            shutil.copyfileobj(src, out, length=1024 * 1024)
 
     def _prune(self, folder: Path) -> None:
         """Remove folders emptied by a delete, up to the root (like S3, which has no folders)."""

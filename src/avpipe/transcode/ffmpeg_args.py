@@ -214,6 +214,6 @@ def _audio_args(codec: dict[str, Any]) -> list[str]:
 
 def _extension(output: dict[str, Any]) -> str:
     if output.get("Extension"):
-        return "." + output["Extension"].lstrip(".")
+        return "." + str(output["Extension"]).lstrip(".")
     container = output.get("ContainerSettings", {}).get("Container", "MP4")
     return ".mp4" if container == "MP4" else ".mp3"

@@ -1,0 +1,83 @@
+"""The avpipe command as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from media import MediaLibrary
+
+
+def avpipe(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **(env or {})}
+    environ.pop("AVPIPE_DATA", None)
+    return subprocess.run([sys.executable, "-m", "avpipe", *args, "--data", str(data)], capture_output=True,
+                          text=True, env=environ, timeout=120, check=False)
+
+
+def test_process_prints_a_table_and_exits_0(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("process", str(media.tiny), str(media.mp3), data=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["name", "kind", "outputs", "status"]
+    assert "tiny.mp4" in lines[1] and "tiny_90p.mp4" in lines[1] and lines[1].endswith("complete")
+    assert "audio.mp3" in lines[2] and lines[2].endswith("complete")
+    assert (tmp_path / "public/json/tiny.json").exists()
+
+
+def test_a_failure_is_one_sentence_and_exit_1(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("process", str(media.corrupt_mp4), str(media.tiny), data=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("avpipe: ")]
+    assert errors == ["avpipe: corrupt.mp4: The file is not audio, video or a caption file avpipe reads "
+                      "(found: no recognisable format)."]
+    assert "failed" in result.stdout and "complete" in result.stdout
+    assert (tmp_path / "watch/inputs/corrupt.mp4").exists()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = avpipe("process", str(tmp_path / "nope.mp4"), data=tmp_path)
+    assert result.returncode == 1 and "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_probe_prints_facts(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("probe", str(media.rotated), data=tmp_path)
+    facts = json.loads(result.stdout)
+    assert facts["video"]["display_width"] == 720 and facts["video"]["display_height"] == 1280
+
+
+def test_plan_json_has_the_exact_mediaconvert_request(tmp_path: Path, media: MediaLibrary) -> None:
+    env = {"MEDIACONVERT_ROLE_ARN": "arn:aws:iam::123456789012:role/mc", "APPLICATION_NAME": "demo-app"}
+    result = avpipe("plan", str(media.landscape_720p), "--json", data=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [r["rung"] for r in plan["renditions"]] == [360, 480, 720]
+    assert plan["outputs"][-1] == "audiovideo/landscape_720p_720p.mp4"
+    job = plan["mediaconvert_job"]
+    assert job["Role"] == env["MEDIACONVERT_ROLE_ARN"]
+    assert job["UserMetadata"]["application"] == "demo-app"
+    assert [o["NameModifier"] for o in job["Settings"]["OutputGroups"][0]["Outputs"]] == ["_360p", "_480p", "_720p"]
+    assert not (tmp_path / "public/json").exists(), "plan runs nothing"
+
+
+def test_plan_text_and_json_logs(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("plan", str(media.wav), "-v", data=tmp_path, env={"AVPIPE_LOG_FORMAT": "json"})
+    assert result.returncode == 0
+    assert "audio -> transcode_audio" in result.stdout and "audiovideo/audio.mp3" in result.stdout
+
+
+def test_process_logs_json_lines(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("process", str(media.mp3), "-v", data=tmp_path, env={"AVPIPE_LOG_FORMAT": "json"})
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert any("analysing" in r["message"] for r in records)
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+
+
+def test_bad_configuration_is_one_sentence(tmp_path: Path, media: MediaLibrary) -> None:
+    result = avpipe("process", str(media.tiny), data=tmp_path, env={"AVPIPE_RUNGS": "360,999"})
+    assert result.returncode == 2 and result.stderr.startswith("avpipe: Rungs must be")
+    assert "Traceback" not in result.stderr
