@@ -29,6 +29,7 @@ class Watcher:
         self._pending: dict[str, str | None] = {}  # key -> version seen on the previous poll
         self._running: dict[str, Future[object]] = {}
         self._done: dict[str, str | None] = {}  # key -> version already processed
+        self._lock = threading.Lock()  # guards _done, which workers write
 
     def run(self) -> None:
         """Poll until :meth:`stop` is called (or the process is interrupted)."""
@@ -53,12 +54,16 @@ class Watcher:
                 continue
             version = _version(info)
             seen[info.key] = version
-            if self._done.get(info.key) == version or self._pending.get(info.key) != version:
+            with self._lock:
+                handled = self._done.get(info.key) == version
+            if handled or self._pending.get(info.key) != version:
                 continue  # already handled, or still changing (or first sighting)
             self._running[info.key] = self.pool.submit(self._work, info.key, version)
             started.append(info.key)
         self._pending = seen
-        self._done = {k: v for k, v in self._done.items() if k in seen}
+        with self._lock:
+            for key in [k for k in self._done if k not in seen and k not in self._running]:
+                del self._done[key]
         return started
 
     def idle(self) -> bool:
@@ -69,7 +74,8 @@ class Watcher:
         try:
             return self.handle(key)
         finally:
-            self._done[key] = version
+            with self._lock:
+                self._done[key] = version
 
     def _reap(self) -> None:
         for key, future in list(self._running.items()):

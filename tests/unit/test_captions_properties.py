@@ -16,7 +16,7 @@ from avpipe.errors import CaptionError
 # calls; pycaption's CaptionReadWarning flags odd but readable WebVTT. Neither may
 # turn into an exception here, where only the outcome of a conversion is tested.
 pytestmark = [
-    pytest.mark.filterwarnings("ignore:Call to deprecated method:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Call to deprecated method:DeprecationWarning:pycaption.*"),
     pytest.mark.filterwarnings("ignore::pycaption.CaptionReadWarning"),
 ]
 

@@ -20,7 +20,7 @@ def test_thumbnail_size_keeps_display_aspect_within_the_1080p_box() -> None:
 
 
 def test_thumbnail_args_seek_before_the_input_and_read_only_local_files() -> None:
-    args = thumbnail_args("/in.mp4", "/out.jpg", 7.0, 640, 360, "file")
+    args = thumbnail_args("/in.mp4", "/out.jpg", 7.0, 640, 360)
     assert args.index("-ss") < args.index("-i")
     assert args[args.index("-protocol_whitelist") + 1] == "file"
     assert "scale=640:360" in args[args.index("-vf") + 1] and args[-1] == "/out.jpg"

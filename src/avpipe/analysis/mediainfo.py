@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,9 @@ Track = Mapping[str, Any]
 _PICTURE_FORMATS = frozenset(
     {"JPEG", "MJPEG", "V_MJPEG", "MJPG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "JPEG 2000", "AVIF", "HEIF"}
 )
+# Analyse the one file given: never sum numbered siblings (clip1.ts, clip2.ts...) as a sequence.
+MEDIAINFO_OPTIONS = {"File_TestContinuousFileNames": "0"}
+_LIBRARY_LOCK = threading.Lock()
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -42,7 +46,8 @@ def probe(source: str | os.PathLike[str]) -> MediaFacts:
     if os.path.isdir(target):
         raise BadInputError(f"{target} is a directory, not a media file.")
     try:
-        info = MediaInfo.parse(target, encoding_errors="replace")
+        with _LIBRARY_LOCK:  # libmediainfo's options and output are not safe across threads
+            info = MediaInfo.parse(target, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
     except FileNotFoundError as exc:
         raise BadInputError(f"{target} does not exist.") from exc
     except (OSError, RuntimeError) as exc:

@@ -3,7 +3,10 @@
 Caption files arrive in whatever encoding the authoring tool used: UTF-8 with or
 without a byte-order mark, UTF-16 from Windows tools, cp1252 or Latin-1 from old
 ones. :func:`decode_caption_bytes` picks the encoding, normalises line endings to
-``\\n`` and refuses files that are empty, too large or not text at all.
+``\\n`` and refuses files that are empty, too large or not text at all. Text that
+was UTF-8, misread as cp1252 and saved as UTF-8 again ("cafÃ©") is repaired, as
+pycaption's readers do, so that SRT (read by avpipe) and the other formats (read
+by pycaption) come out alike.
 """
 
 from __future__ import annotations
@@ -70,8 +73,14 @@ def _decode(data: bytes) -> str:
 
 
 def _decode_marked(data: bytes, encoding: str) -> str:
+    """Decode as the byte-order mark says; a character cut off at the very end is dropped.
+
+    The end of a file's first kilobytes, read to sniff its format, often splits a
+    character; a whole file cut short loses nothing more than that character.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return data.decode(encoding)
+        return str(decoder.decode(data, final=False))
     except UnicodeDecodeError as exc:
         name = encoding.upper().removesuffix("-LE").removesuffix("-BE")
         raise CaptionError(

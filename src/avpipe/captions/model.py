@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-#: Caption files larger than this are refused before any parsing (20 MiB).
-DEFAULT_MAX_CAPTION_BYTES = 20 * 1024 * 1024
+#: Caption files larger than this are refused before any parsing (5 MiB). A feature
+#: film's captions take 100-500 kB in any format; pycaption's SAMI and DFXP readers
+#: grow worse than linearly, and at 5 MB a conversion takes up to half a minute.
+DEFAULT_MAX_CAPTION_BYTES = 5 * 1024 * 1024
 
 
 class CaptionFormat(enum.Enum):

@@ -89,13 +89,15 @@ def _check_preamble(lines: list[str]) -> None:
 def _cue_text(lines: list[str], *, is_last: bool) -> tuple[str, ...]:
     """The text lines of a cue: blank lines and the next cue's number removed.
 
-    A lone number ending the block is the next cue's number when a timing line
-    follows it, or when a blank line stands before it at the end of the file.
+    A lone number right before the next timing line is that cue's number. At the
+    end of the file, a lone number after a blank line is a number without a cue.
     """
-    while lines and not lines[-1].strip():
+    if not is_last and lines and _CUE_NUMBER_RE.match(lines[-1]):
         lines = lines[:-1]
-    if lines and _CUE_NUMBER_RE.match(lines[-1]):
-        if not is_last or (len(lines) > 1 and not lines[-2].strip()):
+    elif is_last:
+        while lines and not lines[-1].strip():
+            lines = lines[:-1]
+        if len(lines) > 1 and _CUE_NUMBER_RE.match(lines[-1]) and not lines[-2].strip():
             lines = lines[:-1]
     return tuple(line.rstrip() for line in lines if line.strip())
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from avpipe.analysis.facts import MediaFacts
+from avpipe.analysis.guard import refuse_reference_container, refuse_references
 from avpipe.analysis.routing import Route, route
 from avpipe.errors import BadInputError, UnsupportedMediaError
 from avpipe.keys import AssetKeys, is_ignored
@@ -31,9 +32,11 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     facts: MediaFacts | None = None
     kind = "unsupported"
     try:
+        head = ctx.watch.read_bytes(event.key, 0, SNIFF_BYTES)
+        refuse_references(head)  # before any tool opens it: nothing may make us read other files
         with ctx.watch.readable(event.key) as source:
             facts = ctx.probe(source)
-        plan = plan_for(ctx, keys, facts, lambda: ctx.watch.read_bytes(event.key, 0, SNIFF_BYTES))
+        plan = plan_for(ctx, keys, facts, lambda: head)
         kind = str(plan.route)
         log.info("upload %s: %s -> %s", event.key, plan.route, plan.action)
         return _execute(ctx, plan, facts)
@@ -47,6 +50,7 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
 
     ``head`` reads the file's first bytes, for caption formats MediaInfo does not know.
     """
+    refuse_reference_container(facts.container)
     if facts.is_truncated:
         raise BadInputError("The file is truncated: it ends before its own headers say it should (incomplete upload?).")
     routed = route(facts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from avpipe.analysis.guard import refuse_references
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.planning.asset import AssetPlan
@@ -21,8 +22,9 @@ def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
     if not path.is_file():
         raise BadInputError(f"{path} does not exist.")
     keys = AssetKeys.for_input(INPUTS + path.name)
-    facts = runtime.probe(str(path))
-    ctx = runtime.context(lambda _event: None)
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
+    refuse_references(head)
+    facts = runtime.probe(str(path))
+    ctx = runtime.context(lambda _event: None)
     return plan_for(ctx, keys, facts, lambda: head)

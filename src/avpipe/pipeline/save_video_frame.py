@@ -18,7 +18,6 @@ from avpipe.pipeline.events import ObjectCreated
 from avpipe.planning.thumbnail import thumbnail_args, thumbnail_size, thumbnail_time
 
 log = logging.getLogger(__name__)
-URL_PROTOCOLS = "http,https,tls,tcp,crypto"
 
 
 def save_video_frame(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None:
@@ -49,9 +48,8 @@ def _grab(ctx: PipelineContext, original_key: str, thumbnail_key: str, media: di
                         ctx.settings.thumbnail_seconds)
     with ctx.public.readable(original_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-frame-") as tmp:
         output = os.path.join(tmp, "frame.jpg")
-        protocols = URL_PROTOCOLS if "://" in source else "file"
         for moment in (at, 0.0) if at > 0 else (0.0,):
-            ctx.runner.run(thumbnail_args(source, output, moment, width, height, protocols))
+            ctx.runner.run(thumbnail_args(source, output, moment, width, height))
             if os.path.exists(output) and os.path.getsize(output) > 0:
                 ctx.public.put(thumbnail_key, Path(output), content_type="image/jpeg")
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from avpipe.ffmpeg.safety import input_options
 from avpipe.planning.ladder import box, fit
 
 THUMBNAIL_RUNG = 1080  # thumbnails fit inside the 1080p box at most
@@ -23,9 +24,9 @@ def thumbnail_size(display_width: int, display_height: int) -> tuple[int, int]:
     return fit(display_width, display_height, box_w, box_h)
 
 
-def thumbnail_args(source: str, output: str, at_s: float, width: int, height: int, protocols: str) -> list[str]:
+def thumbnail_args(source: str, output: str, at_s: float, width: int, height: int) -> list[str]:
     """Fast seek to ``at_s`` in the source, decode one frame, scale to square pixels, write a JPEG."""
     chain = f"yadif=deint=interlaced,scale={width}:{height}:flags=bicubic,setsar=1,format=yuvj420p"
-    return ["-y", "-protocol_whitelist", protocols, "-ss", f"{at_s:.3f}", "-i", source,
+    return ["-y", *input_options(source), "-ss", f"{at_s:.3f}", "-i", source,
             "-map", "0:V:0", "-frames:v", "1", "-vf", chain, "-q:v", str(JPEG_QUALITY),
             "-f", "image2", "-update", "1", output]

@@ -11,9 +11,9 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from avpipe.ffmpeg.safety import input_options
 from avpipe.transcode.support import check_supported
 
-LOCAL_PROTOCOLS = "file"
 # x264 presets standing in for MediaConvert's quality tuning levels
 PRESETS = {"SINGLE_PASS": "veryfast", "SINGLE_PASS_HQ": "fast", "MULTI_PASS_HQ": "medium"}
 PROFILES = {"BASELINE": "baseline", "MAIN": "main", "HIGH": "high"}
@@ -39,15 +39,12 @@ def qvbr_to_crf(level: float) -> float:
     return round(41.0 - 2.5 * level, 1)
 
 
-def ffmpeg_job(
-    settings: dict[str, Any], input_path: str, output_dir: str, *, threads: int = 0,
-    input_protocols: str = LOCAL_PROTOCOLS,
-) -> FfmpegJob:
+def ffmpeg_job(settings: dict[str, Any], input_path: str, output_dir: str, *, threads: int = 0) -> FfmpegJob:
     """The ffmpeg arguments (after the binary) that execute ``settings`` on ``input_path``."""
     check_supported(settings)
     job_input = settings["Inputs"][0]
     outputs_settings = settings["OutputGroups"][0]["Outputs"]
-    args: list[str] = ["-y", "-protocol_whitelist", input_protocols]
+    args: list[str] = ["-y", *input_options(input_path)]
     if job_input.get("VideoSelector", {}).get("Rotate") != "AUTO":
         args.append("-noautorotate")  # MediaConvert's default is to ignore rotation metadata
     args += ["-i", input_path]

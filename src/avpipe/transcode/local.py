@@ -15,11 +15,10 @@ from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.pipeline.events import Event, JobOutput, JobStateChange
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
-from avpipe.transcode.ffmpeg_args import LOCAL_PROTOCOLS, ffmpeg_job
+from avpipe.transcode.ffmpeg_args import ffmpeg_job
 from avpipe.transcode.support import check_supported
 
 log = logging.getLogger(__name__)
-URL_PROTOCOLS = "http,https,tls,tcp,crypto"
 ERROR_CODE_BAD_INPUT = 1010  # MediaConvert's code for an input it cannot read
 ERROR_CODE_INTERNAL = 1999
 
@@ -70,8 +69,7 @@ class LocalTranscoder:
             destination += posixpath.splitext(posixpath.basename(source_key))[0]
         target_store, base_key = locate(destination, self.stores)
         with source_store.readable(source_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-job-") as tmp:
-            protocols = URL_PROTOCOLS if "://" in source else LOCAL_PROTOCOLS
-            job = ffmpeg_job(settings, source, tmp, threads=self.threads, input_protocols=protocols)
+            job = ffmpeg_job(settings, source, tmp, threads=self.threads)
             self.runner.run(job.args)
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
