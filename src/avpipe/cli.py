@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
     w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
     w.set_defaults(command=cmd_watch)
+    j = sub.add_parser("jobs", parents=[common], help="list assets and their status")
+    j.add_argument("--status", choices=["processing", "complete", "failed"], help="only assets in this status")
+    j.set_defaults(command=cmd_jobs)
+    r = sub.add_parser("retry", parents=[common], help="process assets again from their kept upload or original")
+    r.add_argument("names", nargs="+", help="asset names as listed by 'avpipe jobs'")
+    r.set_defaults(command=cmd_retry)
     d = sub.add_parser("demo", parents=[common], help="make a sample video with captions and process it")
     d.set_defaults(command=cmd_demo)
     pr = sub.add_parser("probe", parents=[common], help="print the analysed media facts as JSON")
@@ -97,6 +103,31 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
             print(f"avpipe: {path.name}: {reason}", file=sys.stderr)
     _print_table(("name", "kind", "outputs", "status"), rows)
     print(f"outputs in {Path(runtime.public.url)}")
+    return 1 if failures else 0
+
+
+def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.manifest.repository import list_manifests
+
+    manifests = list_manifests(_runtime(settings).public, args.status)
+    rows = [(m.name, m.kind, str(m.status), m.updated_at, m.error.reason if m.error else "") for m in manifests]
+    _print_table(("name", "kind", "status", "updated", "reason"), rows)
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
+    runtime = _runtime(settings)
+    rows, failures = [], 0
+    for name in args.names:
+        try:
+            row, reason = _outcome(name, runtime.retry(name))
+        except AvpipeError as exc:
+            row, reason = (name, "-", "-", "failed"), str(exc)
+        rows.append(row)
+        if reason is not None:
+            failures += 1
+            print(f"avpipe: {name}: {reason}", file=sys.stderr)
+    _print_table(("name", "kind", "outputs", "status"), rows)
     return 1 if failures else 0
 
 

@@ -34,3 +34,9 @@ def configure_logging(verbosity: int = 0, fmt: str = "text", stream: TextIO | No
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # third-party warnings (pycaption, bs4) become log records, shown with -vv only
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    warnings_log.handlers[:] = [handler]
+    warnings_log.setLevel(logging.DEBUG if verbosity >= 2 else logging.ERROR)
+    warnings_log.propagate = False

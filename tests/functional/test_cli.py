@@ -81,3 +81,33 @@ def test_bad_configuration_is_one_sentence(tmp_path: Path, media: MediaLibrary) 
     result = avpipe("process", str(media.tiny), data=tmp_path, env={"AVPIPE_RUNGS": "360,999"})
     assert result.returncode == 2 and result.stderr.startswith("avpipe: Rungs must be")
     assert "Traceback" not in result.stderr
+
+
+def test_jobs_lists_failures_and_retry_reruns_them(tmp_path: Path, media: MediaLibrary) -> None:
+    from avpipe.planning.templates import load_template
+
+    body = load_template(None, "job.json").fresh()
+    body["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["Codec"] = "H_265"
+    template = tmp_path / "bad-job.json"
+    template.write_text(json.dumps(body))
+    first = avpipe("process", str(media.tiny), "--job-template", str(template), data=tmp_path)
+    assert first.returncode == 1 and "H_265" in first.stderr
+
+    listed = avpipe("jobs", "--status", "failed", data=tmp_path)
+    assert listed.stdout.splitlines()[1].split()[:3] == ["tiny", "video", "failed"]
+    manifest = json.loads((tmp_path / "public/json/tiny.json").read_text())
+    assert manifest["error"]["category"] == "configuration"
+
+    retried = avpipe("retry", "tiny", data=tmp_path)
+    assert retried.returncode == 0, retried.stderr
+    assert "tiny_90p.mp4" in retried.stdout and not (tmp_path / "watch/inputs/tiny.mp4").exists()
+    assert avpipe("jobs", "--status", "failed", data=tmp_path).stdout.splitlines()[1:] == []
+
+
+def test_retry_restores_from_the_original_when_the_upload_is_gone(tmp_path: Path, media: MediaLibrary) -> None:
+    assert avpipe("process", str(media.mp3), data=tmp_path).returncode == 0
+    assert not (tmp_path / "watch/inputs/audio.mp3").exists()
+    retried = avpipe("retry", "audio", "nothing-here", data=tmp_path)
+    assert retried.returncode == 1
+    assert "avpipe: nothing-here: There is no asset named 'nothing-here'." in retried.stderr
+    assert "audio.mp3" in retried.stdout and "complete" in retried.stdout

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from avpipe.keys import manifest_key
+from avpipe.keys import JSON, manifest_key
 from avpipe.manifest.model import Manifest
 from avpipe.storage.base import Store
 
@@ -45,3 +45,15 @@ def update_manifest(store: Store, name: str, change: Callable[[Manifest], Manife
     if updated is not None and updated != current:
         save_manifest(store, updated)
     return updated
+
+
+def list_manifests(store: Store, status: str | None = None) -> list[Manifest]:
+    """Every readable manifest in the store (optionally only those in ``status``), by name."""
+    found = []
+    for info in store.list(JSON):
+        if not info.key.endswith(".json"):
+            continue
+        manifest = load_manifest(store, info.key[len(JSON) : -len(".json")])
+        if manifest is not None and (status is None or str(manifest.status) == status):
+            found.append(manifest)
+    return sorted(found, key=lambda m: m.name)

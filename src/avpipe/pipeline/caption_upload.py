@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from avpipe.captions import CaptionConversion, convert_to_webvtt, decode_caption_bytes, detect_caption_format
+from avpipe.captions import DEFAULT_MAX_CAPTION_BYTES, CaptionConversion, convert_to_webvtt, decode_caption_bytes, detect_caption_format
 from avpipe.errors import AvpipeError, CaptionError
 from avpipe.keys import AssetKeys
 from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso
@@ -14,7 +14,7 @@ from avpipe.pipeline.context import PipelineContext
 from avpipe.storage.base import Store
 
 log = logging.getLogger(__name__)
-MAX_CAPTION_BYTES = 20 * 1024 * 1024
+MAX_CAPTION_BYTES = DEFAULT_MAX_CAPTION_BYTES
 SNIFF_BYTES = 64 * 1024
 
 

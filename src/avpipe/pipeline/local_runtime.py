@@ -21,6 +21,7 @@ from avpipe.pipeline.context import PipelineContext, Templates, utc_now
 from avpipe.pipeline.dispatch import dispatch
 from avpipe.pipeline.events import Event, ObjectCreated
 from avpipe.pipeline.notifying_store import NotifyingStore
+from avpipe.pipeline.retry import retry_source
 from avpipe.storage.base import Store
 from avpipe.storage.registry import open_store
 from avpipe.transcode.local import LocalTranscoder
@@ -65,6 +66,10 @@ class LocalRuntime:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
         self.run(ObjectCreated("watch", input_key))
         return load_manifest(self.public, AssetKeys.for_input(input_key).name)
+
+    def retry(self, name: str) -> Manifest | None:
+        """Run the asset ``name`` again from its kept upload or its original."""
+        return self.process_key(retry_source(self.watch, self.public, name))
 
     def submit_file(self, path: str, name: str | None = None) -> str:
         """Copy a local file into ``inputs/`` (as an upload would) and return its key."""

@@ -1,0 +1,39 @@
+"""Rerunning an asset: from the upload kept in ``inputs/``, else from its ``original/``."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+
+from avpipe.errors import BadInputError
+from avpipe.keys import INPUTS, ORIGINAL, AssetKeys
+from avpipe.manifest.model import Manifest
+from avpipe.manifest.repository import load_manifest
+from avpipe.storage.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def retry_source(watch: Store, public: Store, name: str) -> str:
+    """Make sure the asset's upload is in ``inputs/`` again and return its key."""
+    manifest = load_manifest(public, name)
+    if manifest is None:
+        raise BadInputError(f"There is no asset named {name!r}.")
+    if manifest.source and watch.exists(manifest.source):
+        return manifest.source
+    original = _original_key(manifest)
+    if original is None or not public.exists(original):
+        raise BadInputError(f"Neither the upload nor the original of {name!r} is kept; upload it again.")
+    source = manifest.source or INPUTS + original[len(ORIGINAL) :]
+    AssetKeys.for_input(source)  # still a valid upload key
+    public.copy_to(original, watch, source)
+    log.info("retry %s: restored %s from %s", name, source, original)
+    return source
+
+
+def _original_key(manifest: Manifest) -> str | None:
+    if manifest.original:
+        return manifest.original
+    if manifest.source:
+        return ORIGINAL + posixpath.relpath(manifest.source, INPUTS.rstrip("/"))
+    return None
