@@ -26,6 +26,12 @@ ENV_THUMBNAIL_SECONDS = "AVPIPE_THUMBNAIL_SECONDS"
 ENV_WORKERS = "AVPIPE_WORKERS"
 ENV_LOG_FORMAT = "AVPIPE_LOG_FORMAT"
 ENV_FFMPEG_THREADS = "AVPIPE_FFMPEG_THREADS"
+ENV_MAX_DURATION_S = "AVPIPE_MAX_DURATION_S"
+ENV_MAX_DIMENSION = "AVPIPE_MAX_DIMENSION"
+ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
+ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
+ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
+ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
 # the seed's Lambda variables
 ENV_APPLICATION_NAME = "APPLICATION_NAME"
 ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"
@@ -39,6 +45,16 @@ DEFAULT_APPLICATION_NAME = "avpipe"
 # Shown in plans when no role is configured; a real deployment sets MEDIACONVERT_ROLE_ARN.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/avpipe-mediaconvert"
 BACKENDS = ("local", "mediaconvert")
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What a source may declare before avpipe refuses it (absurd or over budget)."""
+
+    max_duration_s: float = 6 * 3600.0
+    max_dimension: int = 16384  # coded width or height, pixels
+    max_frame_rate: float = 300.0
+    max_input_bytes: int = 100 * 1024**3  # 100 GiB; set lower where the backend's disk is small (Lambda /tmp)
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,9 @@ class Settings:
     mediaconvert_role_arn: str = PLACEHOLDER_ROLE_ARN
     log_format: str = "text"
     ffmpeg_threads: int = 0  # 0: let ffmpeg decide
+    limits: MediaLimits = field(default_factory=MediaLimits)
+    transient_retries: int = 2  # extra attempts for transient failures, with exponential backoff
+    claim_ttl_s: float = 900.0  # a remote worker's claim on an upload expires after this (Lambda's max run)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -115,7 +134,19 @@ class Settings:
             kwargs["workers"] = _number(ENV_WORKERS, environ[ENV_WORKERS], int)
         if environ.get(ENV_FFMPEG_THREADS):
             kwargs["ffmpeg_threads"] = _number(ENV_FFMPEG_THREADS, environ[ENV_FFMPEG_THREADS], int)
+        kwargs["limits"] = _limits(environ)
+        if environ.get(ENV_CLAIM_TTL_S):
+            kwargs["claim_ttl_s"] = _number(ENV_CLAIM_TTL_S, environ[ENV_CLAIM_TTL_S], float)
+        if environ.get(ENV_TRANSIENT_RETRIES):
+            kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _limits(environ: Mapping[str, str]) -> MediaLimits:
+    names = {ENV_MAX_DURATION_S: ("max_duration_s", float), ENV_MAX_DIMENSION: ("max_dimension", int),
+             ENV_MAX_FRAME_RATE: ("max_frame_rate", float), ENV_MAX_INPUT_BYTES: ("max_input_bytes", int)}
+    values = {attr: _number(env, environ[env], kind) for env, (attr, kind) in names.items() if environ.get(env)}
+    return MediaLimits(**values)  # type: ignore[arg-type]
 
 
 def parse_rungs(text: str) -> tuple[int, ...]:

@@ -88,3 +88,14 @@ def test_registry_opens_paths_and_file_urls(tmp_path: Path) -> None:
     assert isinstance(open_store(str(tmp_path)), LocalStore)
     assert isinstance(open_store((tmp_path / "x y").as_uri()), LocalStore)
     assert open_store((tmp_path / "x y").as_uri()).url == str(tmp_path / "x y")
+
+
+def test_conditional_writes(store: Store) -> None:
+    assert store.put_if("claims/a.json", b"first", version=None) is True
+    assert store.put_if("claims/a.json", b"second", version=None) is False, "create-only must not overwrite"
+    assert store.read_bytes("claims/a.json") == b"first"
+    current = store.stat("claims/a.json").etag
+    assert store.put_if("claims/a.json", b"third", version=current) is True
+    assert store.put_if("claims/a.json", b"fourth", version=current) is False, "stale version must not win"
+    assert store.read_bytes("claims/a.json") == b"third"
+    assert store.put_if("claims/missing.json", b"x", version=current) is False

@@ -51,6 +51,8 @@ class Manifest:
     created_at: str
     updated_at: str
     source: str | None = None  # the upload's key in the watch store
+    source_version: str | None = None  # its ETag (S3) or version (local) when it was processed
+    attempts: int = 1  # how many times this upload version has been processed
     original: str | None = None
     media: dict[str, Any] | None = None
     outputs: tuple[OutputEntry, ...] = ()

@@ -29,8 +29,8 @@ def looks_like_captions(size: int | None, head: Callable[[], bytes]) -> bool:
     return True
 
 
-def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> Manifest:
-    """Write ``closed-caption/<name>[.<lang>].vtt`` and list it in the asset's manifest.
+def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manifest, bool]:
+    """Write ``closed-caption/<name>[.<lang>].vtt`` and list it in the asset's manifest; True if converted.
 
     A caption file that fails to convert fails on its own: when it belongs to another
     asset (a video of the same name), only its caption entry says so; the upload stays.
@@ -46,12 +46,12 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> Manifest:
         log.error("captions %s failed: %s", keys.input_key, exc)
         updated = existing.with_caption(entry, ctx.clock())
         save_manifest(ctx.public, updated)
-        return updated
+        return updated, False
     ctx.watch.copy_to(keys.input_key, ctx.public, keys.original)
     entries = _publish(ctx, keys, conversion)
     manifest = _attach(ctx, keys, existing, entries)
     ctx.watch.delete(keys.input_key)
-    return manifest
+    return manifest, True
 
 
 def _convert(store: Store, key: str) -> CaptionConversion:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,3 +43,4 @@ class PipelineContext:
     probe: Callable[[str], MediaFacts]
     templates: Templates
     clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep  # backoff between retries; tests pass a recorder

@@ -21,6 +21,7 @@ class ObjectCreated:
     key: str
     size: int | None = None
     etag: str | None = None
+    retry: bool = False  # an operator's retry: process again even if this version failed before
 
 
 @dataclass(frozen=True)

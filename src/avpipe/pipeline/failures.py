@@ -25,7 +25,7 @@ def reason_of(exc: BaseException) -> str:
 
 def record_failure(
     ctx: PipelineContext, keys: AssetKeys, kind: str, exc: BaseException, step: str,
-    media: dict[str, Any] | None = None,
+    media: dict[str, Any] | None = None, *, version: str | None = None, attempts: int = 1,
 ) -> Manifest:
     """Mark the asset failed; the upload stays in ``inputs/`` for inspection and retry."""
     now = ctx.clock()
@@ -39,6 +39,7 @@ def record_failure(
                         captions=previous.captions if previous else ())
     failed = base.moved_to(Status.FAILED, now, f"{step} failed", kind=kind,
                            error=ErrorInfo(category_of(exc), reason, step),
-                           media=media if media is not None else base.media)
+                           media=media if media is not None else base.media,
+                           source_version=version or base.source_version, attempts=attempts)
     save_manifest(ctx.public, failed)
     return failed

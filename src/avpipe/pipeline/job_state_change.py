@@ -10,7 +10,9 @@ from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, Transi
 from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.events import JobOutput, JobStateChange
+from avpipe.pipeline.claims import ClaimState, settle
+from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
+from avpipe.pipeline.media_handler import backoff_delay, handle_upload
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
@@ -42,15 +44,26 @@ def _complete(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, j
     outputs = tuple(_entry(ctx, output) for output in event.outputs)
     done = manifest.moved_to(Status.COMPLETE, ctx.clock(), f"job {event.job_id} complete", outputs=outputs, job=job)
     save_manifest(ctx.public, done)
+    if manifest.source:
+        settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
     if manifest.source and ctx.watch.exists(manifest.source):
         ctx.watch.delete(manifest.source)
         log.info("upload %s done; removed from the watch area", manifest.source)
     return done
 
 
-def _error(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest:
+def _error(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest | None:
     exc = classify_job_error(event)
     log.error("job %s for %s failed: %s", event.job_id, manifest.name, exc)
+    if manifest.source is None:
+        return None
+    retries_used = manifest.attempts - 1
+    if isinstance(exc, TransientError) and retries_used < ctx.settings.transient_retries:
+        ctx.sleep(backoff_delay(retries_used + 1))
+        log.warning("job %s for %s: retrying the upload (attempt %d)", event.job_id, manifest.name,
+                    manifest.attempts + 1)
+        return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
+    settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=event.job_id)
     failed = manifest.moved_to(Status.FAILED, ctx.clock(), f"job {event.job_id} failed", job=job,
                                error=ErrorInfo(exc.category, str(exc), "transcode"))
     save_manifest(ctx.public, failed)

@@ -69,7 +69,9 @@ class LocalRuntime:
 
     def retry(self, name: str) -> Manifest | None:
         """Run the asset ``name`` again from its kept upload or its original."""
-        return self.process_key(retry_source(self.watch, self.public, name))
+        key = retry_source(self.watch, self.public, name)
+        self.run(ObjectCreated("watch", key, retry=True))
+        return load_manifest(self.public, AssetKeys.for_input(key).name)
 
     def submit_file(self, path: str, name: str | None = None) -> str:
         """Copy a local file into ``inputs/`` (as an upload would) and return its key."""

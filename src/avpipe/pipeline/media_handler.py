@@ -4,45 +4,111 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, refuse_references
+from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
-from avpipe.errors import BadInputError, UnsupportedMediaError
+from avpipe.errors import BadInputError, TransientError
 from avpipe.keys import AssetKeys, is_ignored
-from avpipe.manifest.model import Manifest, OutputEntry, Status, iso
-from avpipe.manifest.repository import load_manifest, save_manifest, update_manifest
-from avpipe.pipeline.caption_upload import SNIFF_BYTES, convert_caption_upload, looks_like_captions
+from avpipe.manifest.model import Manifest
+from avpipe.manifest.repository import load_manifest
+from avpipe.pipeline.caption_upload import SNIFF_BYTES, looks_like_captions
+from avpipe.pipeline.claims import ClaimState, acquire, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import ObjectCreated
+from avpipe.pipeline.execute_plan import execute_plan
 from avpipe.pipeline.failures import record_failure
-from avpipe.planning.asset import Action, AssetPlan, plan_asset
+from avpipe.planning.asset import AssetPlan, plan_asset
 
 log = logging.getLogger(__name__)
 
 
 def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None:
-    """Process one complete upload; chunks and hidden files are skipped silently."""
+    """Process one complete upload version exactly once; chunks and hidden files are skipped.
+
+    Transient failures are retried with exponential backoff; every other failure, and a
+    transient one that outlasts the retries, is recorded in the manifest and the upload
+    stays in ``inputs/``.
+    """
     if is_ignored(event.key):
         log.debug("skipping %s (chunk, folder or hidden file)", event.key)
         return None
     keys = AssetKeys.for_input(event.key)
-    log.info("upload %s: analysing", event.key)
+    version = _version(ctx, event)
+    if version is None:
+        return None
+    ttl = timedelta(seconds=ctx.settings.claim_ttl_s)
+    claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry)
+    if claim is None:
+        return load_manifest(ctx.public, keys.name)
+    attempt = _Attempt(keys, version, claim.attempts)
+    while True:
+        try:
+            manifest, state = _process(ctx, attempt)
+        except Exception as exc:  # every failure is recorded, none takes the pipeline down
+            if isinstance(exc, TransientError) and attempt.number - claim.attempts < ctx.settings.transient_retries:
+                delay = backoff_delay(attempt.number - claim.attempts + 1)
+                log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
+                ctx.sleep(delay)
+                attempt = _Attempt(keys, version, attempt.number + 1)
+                continue
+            settle(ctx.watch, event.key, version, ClaimState.FAILED, ctx.clock())
+            return record_failure(ctx, keys, attempt.kind, exc, attempt.step, media=attempt.media,
+                                  version=version, attempts=attempt.number)
+        holder = manifest.job["id"] if state is ClaimState.SUBMITTED and manifest.job else None
+        settle(ctx.watch, event.key, version, state, ctx.clock(), holder=holder)
+        return manifest
+
+
+@dataclass
+class _Attempt:
+    """One try at an upload version, and what it learned (for the failure record)."""
+
+    keys: AssetKeys
+    version: str
+    number: int
     facts: MediaFacts | None = None
-    kind = "unsupported"
+    kind: str = "unsupported"
+
+    @property
+    def step(self) -> str:
+        return "analysis" if self.facts is None else "processing"
+
+    @property
+    def media(self) -> dict[str, Any] | None:
+        return self.facts.to_dict() if self.facts else None
+
+
+def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimState]:
+    key = attempt.keys.input_key
+    log.info("upload %s: analysing (attempt %d)", key, attempt.number)
+    head = ctx.watch.read_bytes(key, 0, SNIFF_BYTES)
+    refuse_references(head)  # before any tool opens it: nothing may make us read other files
+    with ctx.watch.readable(key) as source:
+        attempt.facts = ctx.probe(source)
+    plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head)
+    attempt.kind = str(plan.route)
+    log.info("upload %s: %s -> %s", key, plan.route, plan.action)
+    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number)
+
+
+def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
+    """The upload's version (ETag); None when it has gone meanwhile (nothing to do)."""
     try:
-        head = ctx.watch.read_bytes(event.key, 0, SNIFF_BYTES)
-        refuse_references(head)  # before any tool opens it: nothing may make us read other files
-        with ctx.watch.readable(event.key) as source:
-            facts = ctx.probe(source)
-        plan = plan_for(ctx, keys, facts, lambda: head)
-        kind = str(plan.route)
-        log.info("upload %s: %s -> %s", event.key, plan.route, plan.action)
-        return _execute(ctx, plan, facts)
-    except Exception as exc:  # every failure is recorded, none takes the pipeline down
-        return record_failure(ctx, keys, kind, exc, "analysis" if facts is None else "processing",
-                              media=facts.to_dict() if facts else None)
+        info = ctx.watch.stat(event.key)
+    except FileNotFoundError:
+        log.info("upload %s is gone; nothing to do", event.key)
+        return None
+    return event.etag or info.etag or f"size-{info.size}"
+
+
+def backoff_delay(retry: int, base_s: float = 1.0, cap_s: float = 30.0) -> float:
+    """Seconds to wait before retry number ``retry`` (1, 2, 4 ... capped)."""
+    return float(min(cap_s, base_s * 2 ** (retry - 1)))
 
 
 def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes]) -> AssetPlan:
@@ -51,6 +117,7 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
     ``head`` reads the file's first bytes, for caption formats MediaInfo does not know.
     """
     refuse_reference_container(facts.container)
+    check_limits(facts, ctx.settings.limits)
     if facts.is_truncated:
         raise BadInputError("The file is truncated: it ends before its own headers say it should (incomplete upload?).")
     routed = route(facts)
@@ -60,52 +127,3 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
                       audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri)
 
 
-def _execute(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts) -> Manifest:
-    if plan.action is Action.REJECT:
-        raise UnsupportedMediaError(_unsupported_reason(facts))
-    if plan.action is Action.CONVERT_CAPTIONS:
-        return convert_caption_upload(ctx, plan.keys)
-    manifest = _start(ctx, plan, facts)
-    ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
-    if plan.action is Action.COPY_MP3:
-        return _finish_mp3(ctx, plan, manifest)
-    assert plan.mediaconvert_job is not None
-    job_id = ctx.transcoder.submit(plan.mediaconvert_job)
-    log.info("upload %s: job %s submitted to %s", plan.keys.input_key, job_id, ctx.transcoder.name)
-    job = {"backend": ctx.transcoder.name, "id": job_id}
-    updated = update_manifest(ctx.public, plan.keys.name, lambda m: _with_job(m, plan, job))
-    return updated or manifest
-
-
-def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts) -> Manifest:
-    """Write the ``processing`` manifest (keeping captions already attached to this name)."""
-    now = iso(ctx.clock())
-    previous = load_manifest(ctx.public, plan.keys.name)
-    manifest = Manifest(
-        name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, created_at=now, updated_at=now,
-        source=plan.keys.input_key, original=plan.keys.original, media=facts.to_dict(),
-        captions=previous.captions if previous else (),
-        history=({"at": now, "status": "processing", "message": f"analysed; action {plan.action}"},),
-    )
-    save_manifest(ctx.public, manifest)
-    return manifest
-
-
-def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manifest | None:
-    if manifest.source != plan.keys.input_key or manifest.job is not None:
-        return None  # replaced meanwhile, or the job already finished and recorded itself
-    return replace(manifest, job=job)
-
-
-def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest) -> Manifest:
-    ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.audio)
-    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged",
-                             outputs=(OutputEntry(plan.keys.audio, "audio"),))
-    save_manifest(ctx.public, done)
-    ctx.watch.delete(plan.keys.input_key)
-    return done
-
-
-def _unsupported_reason(facts: MediaFacts) -> str:
-    found = facts.container or "no recognisable format"
-    return f"The file is not audio, video or a caption file avpipe reads (found: {found})."

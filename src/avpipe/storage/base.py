@@ -56,6 +56,11 @@ class Store(abc.ABC):
     def uri(self, key: str) -> str:
         """The address of ``key`` for other tools (``s3://bucket/key``, ``file:///path``)."""
 
+    def put_if(self, key: str, data: bytes, *, version: str | None) -> bool:
+        """Conditional write for claims: create ``key`` only if absent (``version=None``), or
+        replace it only if its current version is ``version``. False when the condition fails."""
+        raise NotImplementedError(f"{type(self).__name__} does not support conditional writes")
+
     # --- built on the primitives ---------------------------------------------------
     def exists(self, key: str) -> bool:
         try:

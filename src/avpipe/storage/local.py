@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -37,7 +38,8 @@ class LocalStore(Store):
             raise FileNotFoundError(key) from exc
         if not path.is_file():
             raise FileNotFoundError(key)
-        return ObjectInfo(key, st.st_size, f"{st.st_size:x}-{st.st_mtime_ns:x}", st.st_mtime)
+        # every write is a new file (temp + rename), so the inode joins size and time in the version
+        return ObjectInfo(key, st.st_size, f"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}", st.st_mtime)
 
     def read_bytes(self, key: str, start: int = 0, length: int | None = None) -> bytes:
         with self.path(key).open("rb") as handle:
@@ -63,6 +65,34 @@ class LocalStore(Store):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
+
+    def put_if(self, key: str, data: bytes, *, version: str | None) -> bool:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with self._key_lock(target):
+            if version is None:
+                if target.exists():
+                    return False
+            else:
+                try:
+                    current = self.stat(key).etag
+                except FileNotFoundError:
+                    return False
+                if current != version:
+                    return False
+            self.put(key, data)
+        return True
+
+    @contextlib.contextmanager
+    def _key_lock(self, target: Path) -> Iterator[None]:
+        """An exclusive lock (across threads and processes) for one key's conditional write."""
+        lock_path = target.parent / f"{TEMP_MARK}lock-{target.name}"
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def delete(self, key: str) -> None:
         path = self.path(key)
