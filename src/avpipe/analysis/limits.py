@@ -13,7 +13,7 @@ def check_limits(facts: MediaFacts, limits: MediaLimits) -> None:
         raise BadInputError(f"The file is {facts.size_bytes} bytes; the limit is {limits.max_input_bytes}.")
     if facts.duration_s is not None and facts.duration_s > limits.max_duration_s:
         raise BadInputError(
-            f"The media lasts {facts.duration_s:.0f} s; the limit is {limits.max_duration_s:.0f} s."
+            f"The media lasts {facts.duration_s:g} s; the limit is {limits.max_duration_s:g} s."
         )
     video = facts.video
     if video is None:

@@ -14,6 +14,7 @@ from avpipe.analysis.mediainfo import probe as mediainfo_probe
 from avpipe.config import Settings
 from avpipe.ffmpeg.locate import find_ffmpeg
 from avpipe.ffmpeg.runner import FfmpegRunner
+from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
@@ -65,7 +66,11 @@ class LocalRuntime:
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
         self.run(ObjectCreated("watch", input_key))
-        return load_manifest(self.public, AssetKeys.for_input(input_key).name)
+        try:
+            name = AssetKeys.for_input(input_key).name
+        except BadInputError:
+            return None  # a key no manifest can be named after; the handler logged why
+        return load_manifest(self.public, name)
 
     def retry(self, name: str) -> Manifest | None:
         """Run the asset ``name`` again from its kept upload or its original."""

@@ -12,7 +12,7 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, refuse_references
 from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
-from avpipe.errors import BadInputError, TransientError
+from avpipe.errors import BadInputError, category_of
 from avpipe.keys import AssetKeys, is_ignored
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
@@ -37,7 +37,11 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     if is_ignored(event.key):
         log.debug("skipping %s (chunk, folder or hidden file)", event.key)
         return None
-    keys = AssetKeys.for_input(event.key)
+    try:
+        keys = AssetKeys.for_input(event.key)
+    except BadInputError as exc:  # no safe name to record a manifest under: say so, leave the file
+        log.error("upload %r refused: %s", event.key, exc)
+        return None
     version = _version(ctx, event)
     if version is None:
         return None
@@ -50,7 +54,7 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
         try:
             manifest, state = _process(ctx, attempt)
         except Exception as exc:  # every failure is recorded, none takes the pipeline down
-            if isinstance(exc, TransientError) and attempt.number - claim.attempts < ctx.settings.transient_retries:
+            if category_of(exc) == "transient" and attempt.number - claim.attempts < ctx.settings.transient_retries:
                 delay = backoff_delay(attempt.number - claim.attempts + 1)
                 log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
                 ctx.sleep(delay)
@@ -87,6 +91,8 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     key = attempt.keys.input_key
     log.info("upload %s: analysing (attempt %d)", key, attempt.number)
     head = ctx.watch.read_bytes(key, 0, SNIFF_BYTES)
+    if not head:
+        raise BadInputError("The file is empty (0 bytes).")
     refuse_references(head)  # before any tool opens it: nothing may make us read other files
     with ctx.watch.readable(key) as source:
         attempt.facts = ctx.probe(source)

@@ -1,0 +1,91 @@
+"""Fault injection on real parts: ffmpeg killed mid-run, a full disk, a crash between steps."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+from media import MediaLibrary
+
+from avpipe.config import Settings
+from avpipe.ffmpeg import FfmpegRunner
+from avpipe.manifest import Status, load_manifest
+from avpipe.pipeline.local_runtime import LocalRuntime
+from avpipe.storage import LocalStore
+
+KILL_ONCE = """#!{python}
+import os, signal, sys
+marker = {marker!r}
+if not os.path.exists(marker) and "-filter_complex" in sys.argv:
+    open(marker, "w").close()
+    os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer or an operator would
+os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])
+"""
+
+
+def killing_ffmpeg(tmp_path: Path, ffmpeg_exe: str) -> Path:
+    """An ffmpeg whose first transcode is killed by SIGKILL; later runs are the real ffmpeg."""
+    script = tmp_path / "ffmpeg-killed-once"
+    script.write_text(KILL_ONCE.format(python=sys.executable, marker=str(tmp_path / "killed"), ffmpeg=ffmpeg_exe))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def runtime_with(tmp_path: Path, ffmpeg: str, **settings: object) -> tuple[LocalRuntime, list[float]]:
+    base = LocalRuntime.from_settings(Settings(data_dir=tmp_path / "data", rungs=(360,), **settings))  # type: ignore[arg-type]
+    slept: list[float] = []
+    runtime = LocalRuntime(base.settings, base.watch, base.public, FfmpegRunner(ffmpeg))
+    original_context = runtime.context
+
+    def context(emit):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        return replace(original_context(emit), sleep=slept.append)
+
+    runtime.context = context  # type: ignore[method-assign]
+    return runtime, slept
+
+
+def test_ffmpeg_killed_mid_run_is_retried_and_completes(tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str) -> None:
+    runtime, slept = runtime_with(tmp_path, str(killing_ffmpeg(tmp_path, ffmpeg_exe)))
+    manifest = runtime.process_key(runtime.submit_file(str(media.landscape_720p)))
+    assert (tmp_path / "killed").exists(), "the first ffmpeg run really was killed"
+    assert manifest is not None and manifest.status is Status.COMPLETE, manifest
+    assert manifest.attempts == 2 and slept == [1.0]
+    assert [o.key for o in manifest.outputs] == ["audiovideo/landscape_720p_360p.mp4"]
+
+
+def test_ffmpeg_killed_without_retries_fails_as_transient_with_nothing_public(
+    tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str
+) -> None:
+    runtime, _ = runtime_with(tmp_path, str(killing_ffmpeg(tmp_path, ffmpeg_exe)), transient_retries=0)
+    key = runtime.submit_file(str(media.landscape_720p))
+    manifest = runtime.process_key(key)
+    assert manifest is not None and manifest.status is Status.FAILED
+    assert manifest.error and manifest.error.category == "transient" and "SIGKILL" in manifest.error.reason
+    assert list(runtime.public.list("audiovideo/")) == [], "no partial rendition under a public name"
+    assert runtime.watch.exists(key), "the upload is kept"
+    retried = runtime.retry("landscape_720p")
+    assert retried is not None and retried.status is Status.COMPLETE
+
+
+class FullDiskStore(LocalStore):
+    """A real local store whose device is full for renditions: writes there end in ENOSPC."""
+
+    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
+        if key.startswith("audiovideo/"):
+            with open("/dev/full", "wb") as device:  # Linux's always-full device: a real ENOSPC
+                device.write(b"x" * 65536)
+        super().put(key, source, content_type)
+
+
+def test_a_full_disk_fails_visibly_and_keeps_the_upload(tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str) -> None:
+    assert Path("/dev/full").exists(), "this test needs Linux's /dev/full"
+    base, slept = runtime_with(tmp_path, ffmpeg_exe, transient_retries=1)
+    runtime = LocalRuntime(base.settings, base.watch, FullDiskStore(tmp_path / "data/public"), base.runner)
+    key = runtime.submit_file(str(media.tiny))
+    manifest = runtime.process_key(key)
+    assert manifest is not None and manifest.status is Status.FAILED and manifest.attempts == 2
+    assert manifest.error and manifest.error.reason == "A storage operation failed: No space left on device."
+    assert runtime.watch.exists(key) and list(runtime.public.list("audiovideo/")) == []
