@@ -33,7 +33,8 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     try:
         with ctx.watch.readable(event.key) as source:
             facts = ctx.probe(source)
-        plan = plan_for(ctx, keys, facts, lambda: ctx.watch.read_bytes(event.key, 0, SNIFF_BYTES))
+        plan = plan_for(ctx, keys, facts, lambda: ctx.watch.read_bytes(event.key, 0, SNIFF_BYTES),
+                        version=event.etag or ctx.watch.stat(event.key).etag)
         kind = str(plan.route)
         log.info("upload %s: %s -> %s", event.key, plan.route, plan.action)
         return _execute(ctx, plan, facts)
@@ -42,10 +43,12 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
                               media=facts.to_dict() if facts else None)
 
 
-def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes]) -> AssetPlan:
+def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes],
+             version: str | None = None) -> AssetPlan:
     """The plan for an analysed upload (also what ``avpipe plan`` prints).
 
-    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know.
+    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know;
+    ``version`` (the upload's ETag) keys the transcode request's idempotency token.
     """
     if facts.is_truncated:
         raise BadInputError("The file is truncated: it ends before its own headers say it should (incomplete upload?).")
@@ -53,7 +56,8 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
     if routed is Route.UNSUPPORTED and looks_like_captions(facts.size_bytes, head):
         routed = Route.CAPTION
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
-                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri)
+                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
+                      upload_version=version)
 
 
 def _execute(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts) -> Manifest:
