@@ -99,7 +99,8 @@ def test_request_token_is_stable_per_upload_version() -> None:
     token = client_request_token("s3://w/inputs/a.mp4", "etag1")
     assert token == client_request_token("s3://w/inputs/a.mp4", "etag1")
     assert len(token) <= 64 and token.isascii()
-    others = {client_request_token("s3://w/inputs/a.mp4", "etag2"), client_request_token("s3://w/inputs/b.mp4", "etag1"),
+    others = {client_request_token("s3://w/inputs/a.mp4", "etag2"),
+              client_request_token("s3://w/inputs/b.mp4", "etag1"),
               client_request_token("s3://x/inputs/a.mp4", "etag1")}
     assert token not in others and len(others) == 3
 
@@ -133,7 +134,8 @@ def test_throttling_exhausted_is_transient(media: Any) -> None:
 @pytest.mark.parametrize(
     ("code", "status", "message", "expected"),
     [
-        ("BadRequestException", 400, "/outputGroups/0/outputs/0/videoDescription: Width is out of range", ConfigurationError),
+        ("BadRequestException", 400, "/outputGroups/0/outputs/0/videoDescription: Width out of range",
+         ConfigurationError),
         ("BadRequestException", 400, "Invalid FileInput: unsupported characters in the input file URL", BadInputError),
         ("ForbiddenException", 403, "User is not authorized to perform: iam:PassRole", ConfigurationError),
         ("NotFoundException", 404, "Queue not found", ConfigurationError),

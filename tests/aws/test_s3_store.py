@@ -166,7 +166,8 @@ def test_unreachable_endpoint_is_transient() -> None:
 
 def test_client_is_built_from_aws_endpoint_url(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = new_bucket(moto_endpoint)
-    for name, value in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    credentials = {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "us-east-1"}
+    for name, value in credentials.items():
         monkeypatch.setenv(name, value)
     store = S3Store(f"s3://{bucket}", environ={"AWS_ENDPOINT_URL": moto_endpoint})
     store.put("hello.txt", b"hi")

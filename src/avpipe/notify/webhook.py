@@ -74,7 +74,7 @@ class WebhookNotifier:
             except TransientError as exc:
                 if attempt == self.attempts - 1:
                     raise
-                delay = self.base_delay_s * 2**attempt
+                delay = self.base_delay_s * 2.0**attempt
                 log.warning("webhook delivery failed (%s); retrying in %.1f s", exc, delay)
                 self.sleep(delay)
             else:

@@ -57,7 +57,7 @@ class RetryPolicy:
     cap_s: float = 20.0
 
     def delay(self, attempt: int, jitter: float) -> float:
-        return min(self.cap_s, self.base_s * 2**attempt) * jitter
+        return min(self.cap_s, self.base_s * 2.0**attempt) * jitter
 
 
 class MediaConvertTranscoder:
