@@ -167,3 +167,20 @@ def test_mediaconvert_backend_and_job_state_changes(aws: SimpleNamespace, media:
     assert statuses == [("COMPLETE", "1714564992123-abc123"), ("ERROR", "1714565050456-def456")]
     assert handlers.job_state_change(event("eventbridge_other.json"), CONTEXT)["handled"] == []
     assert notifications(aws) == []  # nothing more was published
+
+
+def test_mp3_uploads_are_copied_server_side(aws: SimpleNamespace, media: Any) -> None:
+    aws.s3.upload_file(str(media.mp3), WATCH, "inputs/song été.mp3")
+    uploaded = event("s3_uploads_two_videos.json")
+    uploaded["Records"] = uploaded["Records"][:1]
+    uploaded["Records"][0]["s3"]["object"]["key"] = "inputs/song+%C3%A9t%C3%A9.mp3"
+    calls: list[str] = []
+    aws.s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    handlers.use_runtime(AwsRuntime.from_env(aws.env, s3=aws.s3, sns=aws.sns))
+    summary = handlers.media_lambda_handler(uploaded, CONTEXT)
+    assert summary["handled"] == [{"event": "watch:inputs/song été.mp3", "asset": "song été", "status": "complete"}]
+    assert calls.count("CopyObject") == 2  # original/ and audiovideo/, never through this process
+    assert calls.count("PutObject") == calls.count("GetObject") + 1  # only manifests are written and read
+    for key in ("audiovideo/song été.mp3", "original/song été.mp3"):
+        assert aws.s3.get_object(Bucket=PUBLIC, Key=key)["Body"].read() == media.mp3.read_bytes()
+    assert keys(aws.s3, WATCH) == []

@@ -139,6 +139,9 @@ class AwsRuntime:
             from avpipe.transcode.local import LocalTranscoder
 
             return LocalTranscoder(self._runner(), [watch, public], emit, threads=self.settings.ffmpeg_threads)
+        return _OnFirstSubmit(self._mediaconvert)
+
+    def _mediaconvert(self) -> Transcoder:
         from avpipe.transcode.mediaconvert import MediaConvertTranscoder
 
         client = self.clients.get("mediaconvert", self.settings.mediaconvert_endpoint)
@@ -152,6 +155,19 @@ class AwsRuntime:
                 log.debug("no ffmpeg here (%s); the frame grab and local backend will fail", exc)
                 self.runner = FfmpegRunner("ffmpeg")
         return self.runner
+
+
+class _OnFirstSubmit:
+    """MediaConvert, with its client built only when a job is submitted (thumbnails, MP3
+    copies and job events never need one)."""
+
+    name = "mediaconvert"
+
+    def __init__(self, build: Callable[[], Transcoder]) -> None:
+        self._build = build
+
+    def submit(self, request: dict[str, Any]) -> str:
+        return self._build().submit(request)
 
 
 class UnconfiguredStore(Store):
