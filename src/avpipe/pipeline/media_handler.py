@@ -96,7 +96,9 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     refuse_references(head)  # before any tool opens it: nothing may make us read other files
     with ctx.watch.readable(key) as source:
         attempt.facts = ctx.probe(source)
-    plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head)
+    # a retry is a new job request: its idempotency token must differ from the failed attempt's
+    token_version = attempt.version if attempt.number == 1 else f"{attempt.version}#{attempt.number}"
+    plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head, version=token_version)
     attempt.kind = str(plan.route)
     log.info("upload %s: %s -> %s", key, plan.route, plan.action)
     return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number)
@@ -117,10 +119,14 @@ def backoff_delay(retry: int, base_s: float = 1.0, cap_s: float = 30.0) -> float
     return float(min(cap_s, base_s * 2 ** (retry - 1)))
 
 
-def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes]) -> AssetPlan:
+
+
+def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes],
+             version: str | None = None) -> AssetPlan:
     """The plan for an analysed upload (also what ``avpipe plan`` prints).
 
-    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know.
+    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know;
+    ``version`` (the upload's ETag) keys the transcode request's idempotency token.
     """
     refuse_reference_container(facts.container)
     check_limits(facts, ctx.settings.limits)
@@ -130,6 +136,7 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
     if routed is Route.UNSUPPORTED and looks_like_captions(facts.size_bytes, head):
         routed = Route.CAPTION
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
-                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri)
+                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
+                      upload_version=version)
 
 
