@@ -21,6 +21,7 @@ CLOSED_CAPTION = "closed-caption/"
 JSON = "json/"
 ORIGINAL = "original/"
 THUMBNAIL = "thumbnail/"
+STAGING = "staging/"  # transcoder outputs land here (not public) until the whole job succeeded
 PUBLIC_FOLDERS = (AUDIOVIDEO, CLOSED_CAPTION, JSON, ORIGINAL, THUMBNAIL)
 
 _CHUNK = re.compile(r"\.CHUNK\d+$")
@@ -93,12 +94,23 @@ class AssetKeys:
         """Key prefix a transcoder appends a name modifier and extension to."""
         return f"{AUDIOVIDEO}{self.name}"
 
+    def staging_base(self, token: str) -> str:
+        """Where a job writes its outputs before they are published under ``audiovideo/``."""
+        return f"{STAGING}{token}/{self.name}"
+
     def rendition(self, modifier: str, extension: str = ".mp4") -> str:
         return f"{self.rendition_base}{modifier}{extension}"
 
     def caption(self, language: str | None = None) -> str:
         suffix = f".{language}" if language else ""
         return f"{CLOSED_CAPTION}{self.name}{suffix}.vtt"
+
+
+def published_key(staging_key: str) -> str:
+    """``staging/<token>/course1/intro_720p.mp4`` -> ``audiovideo/course1/intro_720p.mp4``."""
+    if not staging_key.startswith(STAGING) or staging_key.count("/") < 2:
+        raise ValueError(f"{staging_key!r} is not a staging key")
+    return AUDIOVIDEO + staging_key[len(STAGING):].split("/", 1)[1]
 
 
 def manifest_key(name: str) -> str:

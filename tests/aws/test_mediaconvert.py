@@ -4,6 +4,7 @@ which validates each request against botocore's MediaConvert model."""
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,9 @@ def test_create_job_requests_for_real_clips(media: Any, clip: str, sizes: list[t
         "UserMetadata": {"application": "avpipe-test", "asset": "course 1/talk é", "input": INPUT_KEY},
     }
     assert request["Settings"]["Inputs"][0]["FileInput"] == f"s3://avpipe-watch/{INPUT_KEY}"
-    assert request["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"] == \
-        "s3://avpipe-public/audiovideo/course 1/talk é"
+    destination = request["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+    assert re.fullmatch(r"s3://avpipe-public/staging/[0-9a-f]{16}/course 1/talk é", destination), \
+        "outputs are written to a private staging prefix and published on completion"
     client = mediaconvert()
     with Stubber(client) as stub:  # validates the request against botocore's model, then compares it
         stub.add_response("create_job", job_response("1700000000000-abcdef"), expected)

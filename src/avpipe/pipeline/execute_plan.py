@@ -46,6 +46,8 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
         name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, created_at=now, updated_at=now,
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
         media=facts.to_dict(), captions=previous.captions if previous else (),
+        # an earlier upload's outputs stay listed (and served) until the new ones are published
+        outputs=previous.outputs if previous else (), thumbnail=previous.thumbnail if previous else None,
         history=({"at": now, "status": "processing", "message": f"analysed; action {plan.action}"},),
     )
     save_manifest(ctx.public, manifest)

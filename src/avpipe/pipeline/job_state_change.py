@@ -6,11 +6,13 @@ import logging
 import posixpath
 import re
 
-from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError
+from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError, category_of
+from avpipe.keys import AUDIOVIDEO, STAGING, published_key
 from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.claims import ClaimState, settle
+from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload
 from avpipe.storage.registry import locate
@@ -36,12 +38,17 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
         return None
     job = manifest.job or {"backend": ctx.transcoder.name, "id": event.job_id}
     if event.status == "COMPLETE":
-        return _complete(ctx, manifest, event, job)
-    return _error(ctx, manifest, event, job)
+        try:
+            return _complete(ctx, manifest, event, job)
+        except Exception as exc:  # publishing failed: nothing half-published stays listed
+            _discard_staged(ctx, event)
+            return _fail(ctx, manifest, event.job_id, job, exc, "publish")
+    return _fail(ctx, manifest, event.job_id, job, classify_job_error(event), "transcode")
 
 
 def _complete(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest:
-    outputs = tuple(_entry(ctx, output) for output in event.outputs)
+    outputs = tuple(_publish(ctx, output) for output in event.outputs)
+    _remove_stale(ctx, manifest.outputs, outputs)
     done = manifest.moved_to(Status.COMPLETE, ctx.clock(), f"job {event.job_id} complete", outputs=outputs, job=job)
     save_manifest(ctx.public, done)
     if manifest.source:
@@ -52,22 +59,30 @@ def _complete(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, j
     return done
 
 
-def _error(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest | None:
-    exc = classify_job_error(event)
-    log.error("job %s for %s failed: %s", event.job_id, manifest.name, exc)
+def _fail(
+    ctx: PipelineContext, manifest: Manifest, job_id: str, job: dict[str, str], exc: BaseException, step: str
+) -> Manifest | None:
+    """Retry transient failures (a new attempt of the whole upload), else record the failure."""
+    log.error("job %s for %s failed at %s: %s", job_id, manifest.name, step, reason_of(exc))
     if manifest.source is None:
         return None
     retries_used = manifest.attempts - 1
-    if isinstance(exc, TransientError) and retries_used < ctx.settings.transient_retries:
+    if category_of(exc) == "transient" and retries_used < ctx.settings.transient_retries:
         ctx.sleep(backoff_delay(retries_used + 1))
-        log.warning("job %s for %s: retrying the upload (attempt %d)", event.job_id, manifest.name,
-                    manifest.attempts + 1)
+        log.warning("job %s for %s: retrying the upload (attempt %d)", job_id, manifest.name, manifest.attempts + 1)
         return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
-    settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=event.job_id)
-    failed = manifest.moved_to(Status.FAILED, ctx.clock(), f"job {event.job_id} failed", job=job,
-                               error=ErrorInfo(exc.category, str(exc), "transcode"))
+    settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=job_id)
+    failed = manifest.moved_to(Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job,
+                               error=ErrorInfo(category_of(exc), reason_of(exc), step))
     save_manifest(ctx.public, failed)
     return failed
+
+
+def _discard_staged(ctx: PipelineContext, event: JobStateChange) -> None:
+    for output in event.outputs:
+        store, key = locate(output.uri, [ctx.public])
+        if key.startswith(STAGING):
+            store.delete(key)
 
 
 def classify_job_error(event: JobStateChange) -> AvpipeError:
@@ -82,9 +97,25 @@ def classify_job_error(event: JobStateChange) -> AvpipeError:
     return BadInputError(message)
 
 
-def _entry(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
-    _, key = locate(output.uri, [ctx.public])
+def _publish(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
+    """Move one finished output from ``staging/`` to its public name (a re-delivered event
+    finds it published already)."""
+    _, staged = locate(output.uri, [ctx.public])
+    key = published_key(staged) if staged.startswith(STAGING) else staged
+    if key != staged and ctx.public.exists(staged):
+        ctx.public.copy_to(staged, ctx.public, key)
+        ctx.public.delete(staged)
+        log.info("published %s", key)
     match = _RUNG.search(key)
     kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
     return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
                        width=output.width, height=output.height)
+
+
+def _remove_stale(ctx: PipelineContext, old: tuple[OutputEntry, ...], new: tuple[OutputEntry, ...]) -> None:
+    """Renditions of an earlier upload of this name that the new source no longer has."""
+    keep = {entry.key for entry in new}
+    for entry in old:
+        if entry.key not in keep and entry.key.startswith(AUDIOVIDEO):
+            ctx.public.delete(entry.key)
+            log.info("removed %s, which the new upload no longer has", entry.key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from avpipe.analysis.facts import MediaFacts
@@ -21,7 +21,7 @@ from avpipe.manifest.repository import load_manifest
 from avpipe.notify.base import Notifier
 from avpipe.pipeline.context import PipelineContext, Templates, utc_now
 from avpipe.pipeline.dispatch import dispatch
-from avpipe.pipeline.events import Event, JobStateChange, ObjectCreated
+from avpipe.pipeline.events import Event, JobOutput, JobStateChange, ObjectCreated
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import retry_source
 from avpipe.storage.base import Store
@@ -104,5 +104,13 @@ def run_to_completion(
         manifest = dispatch(ctx, current)
         results.append((current, manifest))
         if notifier is not None and isinstance(current, JobStateChange) and manifest is not None:
-            notifier.notify(current.to_eventbridge())
+            notifier.notify(as_published(current, manifest, ctx.public.uri).to_eventbridge())
     return results
+
+
+def as_published(event: JobStateChange, manifest: Manifest, uri: Callable[[str], str]) -> JobStateChange:
+    """The job event as subscribers should see it: outputs at their published (not staging) places."""
+    if event.status != "COMPLETE" or manifest.status != "complete":
+        return event
+    outputs = tuple(JobOutput(uri(o.key), o.width, o.height) for o in manifest.outputs)
+    return replace(event, outputs=outputs)

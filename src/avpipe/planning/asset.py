@@ -6,6 +6,7 @@ Pure: it needs the media facts and the stores' URI functions, nothing that does 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,6 +57,11 @@ class AssetPlan:
         }
 
 
+def staging_token(keys: AssetKeys, upload_version: str | None) -> str:
+    """A folder name for one job's unpublished outputs, unique per upload version and attempt."""
+    return hashlib.sha256(f"{keys.input_key}\0{upload_version or ''}".encode()).hexdigest()[:16]
+
+
 def plan_asset(
     keys: AssetKeys,
     facts: MediaFacts,
@@ -81,7 +87,7 @@ def plan_asset(
     input_uri = watch_uri(keys.input_key)
     target = JobTarget(
         input_uri=input_uri,
-        destination_uri=public_uri(keys.rendition_base),
+        destination_uri=public_uri(keys.staging_base(staging_token(keys, upload_version))),
         role_arn=settings.mediaconvert_role_arn,
         user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key},
         request_token=client_request_token(input_uri, upload_version) if upload_version else None,

@@ -1,0 +1,33 @@
+"""A re-upload of the same name replaces the asset's outputs only once the new ones succeed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from media import MediaLibrary
+
+from avpipe.config import Settings
+from avpipe.manifest import Status
+from avpipe.pipeline.local_runtime import LocalRuntime
+
+
+def published(runtime: LocalRuntime) -> list[str]:
+    return [info.key for info in runtime.public.list("audiovideo/")]
+
+
+def test_reupload_replaces_outputs_and_removes_renditions_the_new_source_lacks(
+    tmp_path: Path, media: MediaLibrary
+) -> None:
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, rungs=(360, 720, 1080)))
+    first = runtime.process_key(runtime.submit_file(str(media.landscape_1080p), "talk.mp4"))
+    assert first is not None and [o.rung for o in first.outputs] == [360, 720, 1080]
+
+    failed = runtime.process_key(runtime.submit_file(str(media.corrupt_mp4), "talk.mp4"))
+    assert failed is not None and failed.status is Status.FAILED
+    assert [o.key for o in failed.outputs] == [o.key for o in first.outputs], "old outputs still listed"
+    assert published(runtime) == sorted(o.key for o in first.outputs), "and still served"
+
+    second = runtime.process_key(runtime.submit_file(str(media.landscape_720p), "talk.mp4"))
+    assert second is not None and second.status is Status.COMPLETE
+    assert published(runtime) == ["audiovideo/talk_360p.mp4", "audiovideo/talk_720p.mp4"]
+    assert list(runtime.public.list("staging/")) == [], "nothing left in staging"
