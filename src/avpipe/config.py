@@ -26,6 +26,12 @@ ENV_THUMBNAIL_SECONDS = "AVPIPE_THUMBNAIL_SECONDS"
 ENV_WORKERS = "AVPIPE_WORKERS"
 ENV_LOG_FORMAT = "AVPIPE_LOG_FORMAT"
 ENV_FFMPEG_THREADS = "AVPIPE_FFMPEG_THREADS"
+# the web app (avpipe serve); read by avpipe.web.settings.WebSettings
+ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
+ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
+ENV_MAX_UPLOAD = "AVPIPE_MAX_UPLOAD"  # bytes, or with a unit: 2GB, 500MB
+ENV_CHUNK_SIZE = "AVPIPE_CHUNK_SIZE"  # upload chunk size the page uses: 4MB
+ENV_UPLOAD_TIMEOUT = "AVPIPE_UPLOAD_TIMEOUT"  # seconds after which an unfinished upload is removed
 # the seed's Lambda variables
 ENV_APPLICATION_NAME = "APPLICATION_NAME"
 ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"

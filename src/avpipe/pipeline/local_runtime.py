@@ -23,7 +23,7 @@ from avpipe.pipeline.events import Event, ObjectCreated
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.storage.base import Store
 from avpipe.storage.registry import open_store
-from avpipe.transcode.local import LocalTranscoder
+from avpipe.transcode.local import JobProgress, LocalTranscoder
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class LocalRuntime:
     runner: FfmpegRunner
     probe: Callable[[str], MediaFacts] = mediainfo_probe
     clock: Callable[[], datetime] = utc_now
+    progress: JobProgress | None = None  # told how far each local transcode has got
     templates: Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -50,7 +51,8 @@ class LocalRuntime:
 
     def context(self, emit: Callable[[Event], None]) -> PipelineContext:
         public = NotifyingStore(self.public, "public", emit)
-        transcoder = LocalTranscoder(self.runner, [self.watch, public], emit, threads=self.settings.ffmpeg_threads)
+        transcoder = LocalTranscoder(self.runner, [self.watch, public], emit, threads=self.settings.ffmpeg_threads,
+                                     progress=self.progress)
         return PipelineContext(self.settings, self.watch, public, transcoder, self.runner, self.probe,
                                self.templates, self.clock)
 
