@@ -18,6 +18,7 @@ _DROPPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 _AWKWARD = re.compile(r'[<>:"|?*]')  # not allowed in Windows file names; harmless to replace
 _CHUNK_SUFFIX = re.compile(r"\.(CHUNK\d+)$")
 _SPACES = re.compile(r"\s+")
+_WHITESPACE_CONTROLS = re.compile(r"[\t\n\r\v\f]")
 
 
 def safe_upload_name(raw: str) -> str:
@@ -27,7 +28,7 @@ def safe_upload_name(raw: str) -> str:
     characters are dropped or replaced, ``.``/``..`` and empty segments removed, leading
     dots stripped (no hidden files) and each segment bounded to 200 bytes of UTF-8.
     """
-    text = unicodedata.normalize("NFC", raw)
+    text = _WHITESPACE_CONTROLS.sub(" ", unicodedata.normalize("NFC", raw))
     text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     segments = [_segment(part) for part in text.replace("\\", "/").split("/")]
     segments = [part for part in segments if part]

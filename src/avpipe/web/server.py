@@ -101,7 +101,8 @@ def start(settings: Settings, web: WebSettings, *, host: str = "127.0.0.1", port
     app, worker = build_app(LocalRuntime.from_settings(settings), web, poll_s=poll_s)
     server = AppServer((host, port), app)
     worker.start()
-    thread = threading.Thread(target=server.serve_forever, name="avpipe-web", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="avpipe-web",
+                              daemon=True)
     thread.start()
     running = RunningApp(server, worker, app, thread)
     log.info("avpipe web app on %s", running.url)
