@@ -2,26 +2,30 @@
 import { api, authHeaders, el, formatBytes, setToken, token } from "./common.js";
 import { ChunkedUpload } from "./uploader.js";
 
-const config = await api("/api/config");
-const params = new URLSearchParams(location.search);
-const chunkSize = Number(params.get("chunk_size")) || config.chunk_size;
 const queue = [];
 let busy = false;
+let chunkSize = 0;
 
 const input = document.getElementById("files");
 const drop = document.getElementById("drop");
 const list = document.getElementById("queue");
-input.accept = config.accepted.join(",");
-document.getElementById("limits").textContent =
-  `Up to ${formatBytes(config.max_upload)} per file, sent in ${formatBytes(chunkSize)} chunks. ` +
-  `Accepted: ${config.accepted.join(" ")}`;
+const ready = api("/api/config").then(configure);
 
-if (config.token_required) {
-  const box = document.getElementById("token-box");
-  const field = document.getElementById("token");
-  box.hidden = false;
-  field.value = token();
-  field.addEventListener("change", () => setToken(field.value.trim()));
+function configure(config) {
+  const params = new URLSearchParams(location.search);
+  chunkSize = Number(params.get("chunk_size")) || config.chunk_size;
+  input.accept = config.accepted.join(",");
+  document.getElementById("limits").textContent =
+    `Up to ${formatBytes(config.max_upload)} per file, sent in ${formatBytes(chunkSize)} chunks. ` +
+    `Accepted: ${config.accepted.join(" ")}`;
+  if (config.token_required) {
+    const box = document.getElementById("token-box");
+    const field = document.getElementById("token");
+    box.hidden = false;
+    field.value = token();
+    field.addEventListener("change", () => setToken(field.value.trim()));
+  }
+  document.body.dataset.ready = "true";
 }
 
 input.addEventListener("change", () => {
@@ -36,7 +40,9 @@ for (const name of ["dragleave", "drop"]) {
 }
 drop.addEventListener("drop", (event) => { event.preventDefault(); addFiles(event.dataTransfer.files); });
 
-function addFiles(files) {
+async function addFiles(chosen) {
+  const files = [...chosen];
+  await ready;
   for (const file of files) {
     const entry = makeEntry(file);
     queue.push(entry);
@@ -57,6 +63,7 @@ function makeEntry(file) {
   const entry = { file, row, upload: null };
   const setState = (state, detail) => {
     row.dataset.state = state;
+    if (detail.startsWith("resuming")) row.dataset.resumed = detail;
     row.classList.toggle("done", state === "done");
     row.classList.toggle("error", state === "error");
     meta.textContent = `${formatBytes(file.size)} · ${state}${detail ? ": " + detail : ""}`;
