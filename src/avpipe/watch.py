@@ -58,7 +58,8 @@ class Watcher:
             self._running[info.key] = self.pool.submit(self._work, info.key, version)
             started.append(info.key)
         self._pending = seen
-        self._done = {k: v for k, v in self._done.items() if k in seen}
+        # keep what running work recorded: a job that ends during this poll must not run again
+        self._done = {k: v for k, v in self._done.items() if k in seen or k in self._running}
         return started
 
     def idle(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,14 +151,21 @@ def test_corrupt_upload_fails_with_a_reason_and_can_be_retried(served: RunningAp
     with page.expect_response(lambda r: r.url.endswith("/api/assets/broken/retry")) as answer:
         card.locator("button.retry").click()
     assert answer.value.status == 202
-    page.wait_for_function("n => fetch('/api/assets/broken').then(r => r.json())"
-                           ".then(a => a.state === 'failed' && a.history.length > n)", arg=history,
-                           polling=300, timeout=LIBRARY_TIMEOUT_MS)
-    wait_for_card(page, "broken", "failed")
+    wait_until(lambda: len(served.app.library.asset("broken")["history"]) > history)  # type: ignore[index]
+    page.reload()
+    card = wait_for_card(page, "broken", "failed")
+    assert card.locator("button.retry").is_visible()
     shoot(page, "library", tmp_path)
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, "library-phone", tmp_path)
     assert page.console_errors == []
+
+
+def wait_until(condition: Any, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def test_an_interrupted_upload_resumes_without_resending_stored_chunks(served: RunningApp, files: dict[str, Path],

@@ -12,13 +12,21 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from avpipe.errors import BadInputError
 
 BLOCK = 256 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass
@@ -43,7 +51,7 @@ def boundary_of(content_type: str) -> bytes:
 class _Reader:
     """Buffered reads from the request body that never go past Content-Length."""
 
-    def __init__(self, stream: BinaryIO, length: int) -> None:
+    def __init__(self, stream: Readable, length: int) -> None:
         self.stream, self.left, self.buf = stream, length, b""
 
     def fill(self) -> bool:
@@ -64,7 +72,7 @@ class _Reader:
         head, self.buf = self.buf[:index], self.buf[index + len(marker):]
         return head
 
-    def stream_until(self, marker: bytes, out: BinaryIO, limit: int) -> int:
+    def stream_until(self, marker: bytes, out: Writable, limit: int) -> int:
         """Copy up to ``marker`` into ``out``; BadInputError past ``limit`` bytes."""
         written = 0
         while (index := self.buf.find(marker)) < 0:
@@ -88,7 +96,7 @@ class PayloadTooLarge(BadInputError):
         super().__init__(f"The upload is larger than the limit of {limit} bytes.")
 
 
-def read_form(stream: BinaryIO, length: int, content_type: str, *, file_limit: int, temp_dir: str | None = None
+def read_form(stream: Readable, length: int, content_type: str, *, file_limit: int, temp_dir: str | None = None
               ) -> FormData:
     """Parse the body; at most one file field is kept (the first)."""
     boundary = boundary_of(content_type)

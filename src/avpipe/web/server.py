@@ -76,7 +76,8 @@ class RunningApp:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()
