@@ -22,7 +22,7 @@ async function load() {
 
 function render(asset) {
   const head = el("div", { class: "asset-head" }, el("h1", { text: asset.name }), badge(asset.state),
-    el("span", { class: "state-text", text: stateText(asset) }));
+    el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }));
   const parts = [head];
   if (asset.state === "failed" && asset.error) parts.push(failure(asset));
   const side = el("aside", { class: "panel" }, el("h2", { text: "Details" }), facts(asset),
@@ -37,7 +37,7 @@ function render(asset) {
 
 function updateState(asset) {
   const text = root.querySelector(".state-text");
-  if (text) text.textContent = stateText(asset);
+  if (text) text.textContent = asset.state === "processing" ? stateText(asset) : "";
 }
 
 function failure(asset) {

@@ -38,7 +38,7 @@ function card(asset) {
     media.video ? `${media.video.display_width}×${media.video.display_height}` : null].filter(Boolean).join(" · ");
   const body = el("div", { class: "body" },
     el("a", { class: "title", href: assetUrl(asset.name), text: asset.name }),
-    el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: stateText(asset) })),
+    el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" })),
     el("div", { class: "facts", text: facts }));
   if (asset.state === "processing") {
     const bar = el("span");
