@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from media import MediaLibrary
 
 from avpipe.ffmpeg import find_ffmpeg
+
+from media import MediaLibrary
 
 
 @pytest.fixture(scope="session")

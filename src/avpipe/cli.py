@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("file", type=Path)
     pl.add_argument("--json", action="store_true", help="the whole plan as JSON")
     pl.set_defaults(command=cmd_plan)
+    sv = sub.add_parser("serve", parents=[common], help="the upload page and media library, with the pipeline")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    sv.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
+    sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
+    sv.set_defaults(command=cmd_serve)
     return parser
 
 
@@ -152,6 +158,24 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         watcher.run()
     except KeyboardInterrupt:
         watcher.stop()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+
+    from avpipe.web.server import start
+    from avpipe.web.settings import WebSettings
+
+    running = start(settings, WebSettings.from_env(os.environ), host=args.host, port=args.port, poll_s=args.poll)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print(f"avpipe serving on {running.url} (data in {settings.data_dir}; Ctrl-C to stop)", flush=True)
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    running.stop()
     return 0
 
 

@@ -32,6 +32,12 @@ ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
 ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
 ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
+# the web app (avpipe serve); read by avpipe.web.settings.WebSettings
+ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
+ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
+ENV_MAX_UPLOAD = "AVPIPE_MAX_UPLOAD"  # bytes, or with a unit: 2GB, 500MB
+ENV_CHUNK_SIZE = "AVPIPE_CHUNK_SIZE"  # upload chunk size the page uses: 4MB
+ENV_UPLOAD_TIMEOUT = "AVPIPE_UPLOAD_TIMEOUT"  # seconds after which an unfinished upload is removed
 # the seed's Lambda variables
 ENV_APPLICATION_NAME = "APPLICATION_NAME"
 ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"

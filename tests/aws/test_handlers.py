@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto_server import client, new_bucket
 
 from avpipe.aws import handlers
 from avpipe.aws.events import S3Object, job_state_change_of, s3_objects
@@ -17,6 +16,8 @@ from avpipe.aws.runtime import AwsRuntime, UnconfiguredStore
 from avpipe.errors import BadInputError, ConfigurationError
 from avpipe.logs import JsonFormatter
 from avpipe.pipeline.events import ObjectCreated
+
+from moto_server import client, new_bucket
 
 EVENTS = Path(__file__).parent / "events"
 

@@ -13,12 +13,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto_server import client
 
 from avpipe.analysis.mediainfo import probe
 from avpipe.aws import handlers
 from avpipe.aws.runtime import AwsRuntime
 from avpipe.planning.jobs import client_request_token
+
+from moto_server import client
 
 EVENTS = Path(__file__).parent / "events"
 WATCH, PUBLIC = "avpipe-watch", "avpipe-public"

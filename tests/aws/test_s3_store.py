@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from moto_server import client, new_bucket
 
 from avpipe.analysis.mediainfo import probe
 from avpipe.analysis.ranged import RangedHttpFile
@@ -19,6 +18,8 @@ from avpipe.pipeline.events import ObjectCreated
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.storage import open_store
 from avpipe.storage.s3 import S3Store, parse_s3_url
+
+from moto_server import client, new_bucket
 
 MIB = 1024 * 1024
 

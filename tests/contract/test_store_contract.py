@@ -15,9 +15,9 @@ StoreFactory = Callable[[pytest.FixtureRequest, Path], Store]
 
 def _s3_store(request: pytest.FixtureRequest, tmp: Path) -> Store:
     """A fresh bucket on moto's HTTP server (under a prefix, to cover prefixed stores too)."""
-    from moto_server import client, new_bucket
-
     from avpipe.storage.s3 import S3Store
+
+    from moto_server import client, new_bucket
 
     endpoint = request.getfixturevalue("moto_endpoint")
     return S3Store(f"s3://{new_bucket(endpoint)}/some prefix", client(endpoint, "s3"))

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from media import MediaLibrary
 
 from avpipe.config import Settings
 from avpipe.manifest import Status, load_manifest
@@ -20,6 +19,8 @@ from avpipe.pipeline.claims import Claim, ClaimState, claim_key
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import ObjectCreated
 from avpipe.pipeline.local_runtime import LocalRuntime
+
+from media import MediaLibrary
 
 
 class CountingRuntime(LocalRuntime):

@@ -6,13 +6,13 @@ import stat
 import sys
 from pathlib import Path
 
-from media import MediaLibrary
-
 from avpipe.config import Settings
 from avpipe.ffmpeg import FfmpegRunner
-from avpipe.manifest import Status, load_manifest
+from avpipe.manifest import Status
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.storage import LocalStore
+
+from media import MediaLibrary
 
 KILL_ONCE = """#!{python}
 import os, signal, sys

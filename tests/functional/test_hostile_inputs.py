@@ -10,11 +10,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from media import MediaLibrary
 
 from avpipe.config import MediaLimits, Settings
 from avpipe.manifest import Status
 from avpipe.pipeline.local_runtime import LocalRuntime
+
+from media import MediaLibrary
 
 CAPTIONS = Path(__file__).parent.parent / "data" / "captions"
 SECRET = "avpipe-secret-canary-7f3a"

@@ -10,13 +10,14 @@ from typing import Any
 import jsonschema
 import pytest
 import webvtt
-from media import MediaLibrary
 from pymediainfo import MediaInfo
 
 from avpipe.config import Settings
 from avpipe.ffmpeg import FfmpegRunner
 from avpipe.manifest import Manifest, Status
 from avpipe.pipeline.local_runtime import LocalRuntime
+
+from media import MediaLibrary
 
 CAPTIONS = Path(__file__).parent.parent / "data" / "captions"
 SCHEMA = json.loads(resources.files("avpipe.schemas").joinpath("manifest.schema.json").read_text())
@@ -257,4 +258,5 @@ def _keyframe_times(ffmpeg_exe: str, path: Path) -> list[float]:
 def test_thumbnail_time_falls_back_to_mid_clip(tmp_path: Path, media: MediaLibrary) -> None:
     runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, thumbnail_seconds=7))
     manifest = runtime.process_key(runtime.submit_file(str(media.tiny)))
-    assert manifest is not None and manifest.thumbnail and (Path(runtime.public.url) / manifest.thumbnail).stat().st_size
+    assert manifest is not None and manifest.thumbnail
+    assert (Path(runtime.public.url) / manifest.thumbnail).stat().st_size > 0

@@ -7,12 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from media import MediaLibrary
 
 from avpipe.analysis.facts import MediaFacts, VideoTrack
 from avpipe.analysis.mediainfo import facts_from_tracks, is_cover_art_track, probe
 from avpipe.analysis.routing import Route, route
 from avpipe.errors import BadInputError
+
+from media import MediaLibrary
 
 VIDEOS = [
     # name, codec, coded w x h, display w x h

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media import MediaLibrary
 
 from avpipe.analysis.guard import refuse_reference_container, refuse_references
 from avpipe.config import Settings
 from avpipe.errors import UnsupportedMediaError
 from avpipe.manifest import Status
 from avpipe.pipeline.local_runtime import LocalRuntime
+
+from media import MediaLibrary
 
 
 def playlists(secret: Path) -> dict[str, bytes]:

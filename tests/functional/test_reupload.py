@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media import MediaLibrary
-
 from avpipe.config import Settings
 from avpipe.manifest import Status
 from avpipe.pipeline.local_runtime import LocalRuntime
+
+from media import MediaLibrary
 
 
 def published(runtime: LocalRuntime) -> list[str]:

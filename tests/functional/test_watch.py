@@ -7,12 +7,12 @@ import threading
 import time
 from pathlib import Path
 
-from media import MediaLibrary
-
 from avpipe.config import Settings
 from avpipe.manifest import Status, load_manifest
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.watch import Watcher
+
+from media import MediaLibrary
 
 
 def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]

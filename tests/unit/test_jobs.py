@@ -12,10 +12,10 @@ import pytest
 from botocore.validate import ParamValidator
 
 from avpipe.analysis.facts import AudioTrack, MediaFacts, VideoTrack
+from avpipe.analysis.routing import Route
 from avpipe.config import Settings
 from avpipe.errors import ConfigurationError
 from avpipe.keys import AssetKeys
-from avpipe.analysis.routing import Route
 from avpipe.planning.asset import Action, plan_asset
 from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, capped_frame_rate
 from avpipe.planning.templates import load_template

@@ -99,6 +99,8 @@ def _follow_progress(proc: subprocess.Popen[str], duration_s: float | None, on_p
             on_progress(1.0)
     proc.wait()
     drain.join()
+    proc.stdout.close()
+    proc.stderr.close()
     return "".join(chunks)
 
 

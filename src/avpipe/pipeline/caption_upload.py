@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from avpipe.captions import DEFAULT_MAX_CAPTION_BYTES, CaptionConversion, convert_to_webvtt, decode_caption_bytes, detect_caption_format
+from avpipe.captions import (
+    DEFAULT_MAX_CAPTION_BYTES,
+    CaptionConversion,
+    convert_to_webvtt,
+    decode_caption_bytes,
+    detect_caption_format,
+)
 from avpipe.errors import AvpipeError, CaptionError
 from avpipe.keys import AssetKeys
 from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso

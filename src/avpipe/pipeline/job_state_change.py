@@ -10,10 +10,10 @@ from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, Transi
 from avpipe.keys import AUDIOVIDEO, STAGING, published_key
 from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
 from avpipe.manifest.repository import load_manifest, save_manifest
-from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.claims import ClaimState, settle
-from avpipe.pipeline.failures import reason_of
+from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
+from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload
 from avpipe.storage.registry import locate
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.mediainfo import probe as mediainfo_probe
 from avpipe.config import Settings
+from avpipe.errors import BadInputError
 from avpipe.ffmpeg.locate import find_ffmpeg
 from avpipe.ffmpeg.runner import FfmpegRunner
-from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
@@ -26,7 +26,7 @@ from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import retry_source
 from avpipe.storage.base import Store
 from avpipe.storage.registry import open_store
-from avpipe.transcode.local import LocalTranscoder
+from avpipe.transcode.local import JobProgress, LocalTranscoder
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class LocalRuntime:
     probe: Callable[[str], MediaFacts] = mediainfo_probe
     clock: Callable[[], datetime] = utc_now
     notifier: Notifier | None = None  # told of every finished job, in EventBridge's shape
+    progress: JobProgress | None = None  # told how far each local transcode has got
     templates: Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,7 +57,8 @@ class LocalRuntime:
 
     def context(self, emit: Callable[[Event], None]) -> PipelineContext:
         public = NotifyingStore(self.public, "public", emit)
-        transcoder = LocalTranscoder(self.runner, [self.watch, public], emit, threads=self.settings.ffmpeg_threads)
+        transcoder = LocalTranscoder(self.runner, [self.watch, public], emit, threads=self.settings.ffmpeg_threads,
+                                     progress=self.progress)
         return PipelineContext(self.settings, self.watch, public, transcoder, self.runner, self.probe,
                                self.templates, self.clock)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from avpipe.pipeline.events import Event, ObjectCreated, StoreName
 from avpipe.storage.base import ObjectInfo, Store
@@ -62,5 +62,5 @@ class NotifyingStore(Store):
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         self.inner.copy_to(key, target, target_key)
 
-    def download(self, key: str, out: BinaryIO) -> None:
+    def download(self, key: str, out: IO[bytes]) -> None:
         self.inner.download(key, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from pathlib import Path
 
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, ORIGINAL, AssetKeys
@@ -14,12 +15,19 @@ from avpipe.storage.base import Store
 log = logging.getLogger(__name__)
 
 
-def retry_source(watch: Store, public: Store, name: str) -> str:
-    """Make sure the asset's upload is in ``inputs/`` again and return its key."""
+def retry_source(watch: Store, public: Store, name: str, *, new_version: bool = False) -> str:
+    """Make sure the asset's upload is in ``inputs/`` again and return its key.
+
+    With ``new_version`` a kept upload is rewritten, so watchers (which process each
+    upload version once) take it again; otherwise the caller forces the retry itself.
+    """
     manifest = load_manifest(public, name)
     if manifest is None:
         raise BadInputError(f"There is no asset named {name!r}.")
     if manifest.source and watch.exists(manifest.source):
+        if new_version:
+            with watch.local_file(manifest.source) as path:
+                watch.put(manifest.source, Path(path))
         return manifest.source
     original = _original_key(manifest)
     if original is None or not public.exists(original):

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class Store(abc.ABC):
 
     def copied_in(self, key: str) -> None:
         """Told after another backend wrote ``key`` here directly (a server-side copy)."""
+        return None  # a plain store has no one to tell; NotifyingStore emits an event
 
     def key_for_uri(self, uri: str) -> str | None:
         """The key that ``uri`` names in this store, or None when it points elsewhere."""
@@ -105,7 +106,7 @@ class Store(abc.ABC):
         with self.local_file(key) as path:
             yield path
 
-    def download(self, key: str, out: BinaryIO) -> None:
+    def download(self, key: str, out: IO[bytes]) -> None:
         """Stream the object into a binary file object (default: one read)."""
         out.write(self.read_bytes(key))
 

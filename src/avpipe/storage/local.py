@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
@@ -140,7 +140,7 @@ class LocalStore(Store):
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         target.put(target_key, self.path(key))
 
-    def download(self, key: str, out: BinaryIO) -> None:
+    def download(self, key: str, out: IO[bytes]) -> None:
         with self.path(key).open("rb") as src:
             shutil.copyfileobj(src, out, length=1024 * 1024)
 

@@ -108,7 +108,7 @@ def _video_chain(video: dict[str, Any]) -> list[str]:
 
 def _common_prefix(chains: list[list[str]]) -> list[str]:
     shared: list[str] = []
-    for filters in zip(*chains):
+    for filters in zip(*chains, strict=False):  # chains differ in length; compare the common part
         if len(set(filters)) != 1 or filters[0].startswith(("scale=", "pad=", "setsar=", "format=")):
             break
         shared.append(filters[0])

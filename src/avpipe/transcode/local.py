@@ -6,9 +6,9 @@ import logging
 import posixpath
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from avpipe.errors import AvpipeError
 from avpipe.ffmpeg.runner import FfmpegRunner
@@ -21,6 +21,16 @@ from avpipe.transcode.support import check_supported
 log = logging.getLogger(__name__)
 ERROR_CODE_BAD_INPUT = 1010  # MediaConvert's code for an input it cannot read
 ERROR_CODE_INTERNAL = 1999
+
+
+class JobProgress(Protocol):
+    """Optional listener for how far a local job has got (the web app shows it)."""
+
+    def duration_s(self, metadata: Mapping[str, str]) -> float | None:
+        """The source's duration for the job with this UserMetadata, if known."""
+
+    def update(self, metadata: Mapping[str, str], fraction: float) -> None:
+        """Called with 0..1 as ffmpeg reports progress."""
 
 
 class LocalTranscoder:
@@ -36,12 +46,14 @@ class LocalTranscoder:
         *,
         threads: int = 0,
         new_id: Callable[[], str] = lambda: f"local-{uuid.uuid4().hex[:16]}",
+        progress: JobProgress | None = None,
     ) -> None:
         self.runner = runner
         self.stores = stores
         self.emit = emit
         self.threads = threads
         self.new_id = new_id
+        self.progress = progress
 
     def submit(self, request: dict[str, Any]) -> str:
         settings = request["Settings"]
@@ -50,7 +62,7 @@ class LocalTranscoder:
         metadata = dict(request.get("UserMetadata") or {})
         log.info("local job %s: transcoding %s", job_id, settings["Inputs"][0]["FileInput"])
         try:
-            outputs = self._execute(settings)
+            outputs = self._execute(settings, metadata)
         except AvpipeError as exc:
             log.warning("local job %s failed: %s", job_id, exc)
             code = ERROR_CODE_BAD_INPUT if exc.category == "bad_input" else ERROR_CODE_INTERNAL
@@ -61,7 +73,7 @@ class LocalTranscoder:
             self.emit(JobStateChange(job_id, "COMPLETE", metadata, outputs))
         return job_id
 
-    def _execute(self, settings: dict[str, Any]) -> tuple[JobOutput, ...]:
+    def _execute(self, settings: dict[str, Any], metadata: Mapping[str, str]) -> tuple[JobOutput, ...]:
         input_uri = settings["Inputs"][0]["FileInput"]
         source_store, source_key = locate(input_uri, self.stores)
         destination = settings["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
@@ -70,7 +82,7 @@ class LocalTranscoder:
         target_store, base_key = locate(destination, self.stores)
         with source_store.readable(source_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-job-") as tmp:
             job = ffmpeg_job(settings, source, tmp, threads=self.threads)
-            self.runner.run(job.args)
+            self._run(job.args, metadata)
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
             for planned, output in zip(job.outputs, videos, strict=True):
@@ -79,3 +91,11 @@ class LocalTranscoder:
                 video = output.get("VideoDescription") or {}
                 results.append(JobOutput(target_store.uri(key), video.get("Width"), video.get("Height")))
         return tuple(results)
+
+    def _run(self, args: Sequence[str], metadata: Mapping[str, str]) -> None:
+        progress = self.progress
+        if progress is None:
+            self.runner.run(args)
+            return
+        self.runner.run(args, duration_s=progress.duration_s(metadata),
+                        on_progress=lambda fraction: progress.update(metadata, fraction))

@@ -74,7 +74,10 @@ _AUDIO = {
 _OUTPUT = {
     "NameModifier": (str,),
     "Extension": (str,),
-    "ContainerSettings": {"Container": {"MP4", "RAW"}, "Mp4Settings": {"MoovPlacement": {"PROGRESSIVE_DOWNLOAD", "NORMAL"}}},
+    "ContainerSettings": {
+        "Container": {"MP4", "RAW"},
+        "Mp4Settings": {"MoovPlacement": {"PROGRESSIVE_DOWNLOAD", "NORMAL"}},
+    },
     "VideoDescription": _VIDEO,
     "AudioDescriptions": [_AUDIO],
 }

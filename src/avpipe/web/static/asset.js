@@ -1,0 +1,129 @@
+// The asset page: player with a rendition selector and captions, readable metadata, every output.
+import { api, apiAssetUrl, badge, el, formatBytes, formatDate, formatDuration, retry, stateText } from "./common.js";
+
+const root = document.getElementById("asset");
+const name = location.pathname.replace(/^\/asset\//, "").split("/").map(decodeURIComponent).join("/");
+let shownState = null;
+
+async function load() {
+  let asset;
+  try {
+    asset = await api(apiAssetUrl(name));
+  } catch (error) {
+    root.replaceChildren(el("h1", { text: name }), el("p", { class: "lede", text: error.message }));
+    return;
+  }
+  document.title = `${asset.name} · avpipe`;
+  if (asset.state !== shownState) render(asset);
+  else updateState(asset);
+  shownState = asset.state;
+  if (asset.state === "queued" || asset.state === "processing") setTimeout(load, 1000);
+}
+
+function render(asset) {
+  const head = el("div", { class: "asset-head" }, el("h1", { text: asset.name }), badge(asset.state),
+    el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }));
+  const parts = [head];
+  if (asset.state === "failed" && asset.error) parts.push(failure(asset));
+  const side = el("aside", { class: "panel" }, el("h2", { text: "Details" }), facts(asset),
+    el("h2", { text: "Files" }), links(asset));
+  parts.push(el("div", { class: "asset-layout" }, el("section", { class: "panel player" }, player(asset)), side));
+  if ((asset.history || []).length) {
+    parts.push(el("h2", { text: "History" }), el("ol", { class: "history" },
+      asset.history.map((h) => el("li", { text: `${formatDate(h.at)} — ${h.status}: ${h.message}` }))));
+  }
+  root.replaceChildren(...parts);
+}
+
+function updateState(asset) {
+  const text = root.querySelector(".state-text");
+  if (text) text.textContent = asset.state === "processing" ? stateText(asset) : "";
+}
+
+function failure(asset) {
+  const button = el("button", { type: "button", class: "primary retry", text: "Retry" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await retry(asset.name);
+      load();
+    } catch (error) {
+      button.disabled = false;
+      button.textContent = `Retry (${error.message})`;
+    }
+  });
+  return el("div", { class: "failure" },
+    el("div", {}, el("strong", { text: `Failed at ${asset.error.step}: ` }), el("span", { class: "reason", text: asset.error.reason })),
+    button);
+}
+
+function player(asset) {
+  const outputs = (asset.links && asset.links.outputs) || [];
+  const renditions = outputs.filter((o) => o.kind === "rendition").sort((a, b) => (b.rung || 0) - (a.rung || 0));
+  const audio = outputs.find((o) => o.kind === "audio");
+  if (renditions.length) return videoPlayer(asset, renditions);
+  if (audio) return el("audio", { controls: true, preload: "metadata", src: audio.url });
+  if (asset.links && asset.links.thumbnail) return el("img", { src: asset.links.thumbnail, alt: "", class: "still" });
+  return el("p", { class: "lede", text: asset.state === "complete" ? "Nothing to play for this asset." : "Not ready yet." });
+}
+
+function videoPlayer(asset, renditions) {
+  const start = renditions.find((r) => (r.rung || 0) <= 720) || renditions[renditions.length - 1];
+  const video = el("video", { controls: true, preload: "metadata", playsinline: true, src: start.url,
+    poster: asset.links.thumbnail });
+  const captions = asset.links.captions || [];
+  if (captions.some((c) => /^https?:/.test(c.url))) video.crossOrigin = "anonymous";
+  captions.forEach((c, i) => video.append(el("track", { kind: "captions", src: c.url, label: c.label,
+    srclang: c.language || "en", default: i === 0 })));
+  const select = el("select", { id: "rendition", "aria-label": "Rendition" },
+    renditions.map((r) => el("option", { value: r.url, selected: r === start,
+      text: `${r.label}${r.width ? ` (${r.width}×${r.height})` : ""}` })));
+  select.addEventListener("change", () => switchRendition(video, select.value));
+  return [video, el("div", { class: "controls" }, el("label", { for: "rendition", text: "Rendition" }), select,
+    el("a", { href: select.value, text: "Open file", id: "open-rendition" }))];
+}
+
+function switchRendition(video, url) {
+  const at = video.currentTime;
+  const wasPlaying = !video.paused;
+  video.src = url;
+  document.getElementById("open-rendition").href = url;
+  video.addEventListener("loadedmetadata", () => {
+    video.currentTime = at;
+    if (wasPlaying) video.play().catch(() => {});
+  }, { once: true });
+}
+
+function facts(asset) {
+  const media = asset.media || {};
+  const v = media.video;
+  const a = (media.audio || [])[0];
+  const rows = [
+    ["Kind", asset.kind || "–"], ["State", stateText(asset)],
+    ["Duration", formatDuration(media.duration_s)], ["Size", formatBytes(media.size_bytes)],
+    ["Container", media.container || "–"],
+    v && ["Video", `${v.codec}, ${v.display_width}×${v.display_height}` +
+      (v.frame_rate ? `, ${Number(v.frame_rate.toFixed(3))} fps` : "") + (v.rotation ? `, rotated ${v.rotation}°` : "")],
+    a && ["Audio", `${a.codec}` + (a.channels ? `, ${a.channels} ch` : "") +
+      (a.sample_rate ? `, ${a.sample_rate / 1000} kHz` : "")],
+    ["Captions", (asset.captions || []).map((c) => `${c.language || "default"} (${c.status}${c.cues ? `, ${c.cues} cues` : ""})`).join(", ") || "none"],
+    ["Uploaded", formatDate(asset.created_at)], ["Completed", formatDate(asset.completed_at)],
+  ].filter(Boolean);
+  return el("dl", { class: "facts" }, rows.flatMap(([k, val]) => [el("dt", { text: k }), el("dd", { text: val })]));
+}
+
+function links(asset) {
+  const l = asset.links || {};
+  const items = [
+    ...(l.outputs || []).map((o) => [o.label + (o.width ? ` ${o.width}×${o.height}` : ""), o.kind, o.url]),
+    ...(l.captions || []).map((c) => [`${c.label}.vtt`, "captions", c.url]),
+    l.thumbnail && ["thumbnail.jpg", "thumbnail", l.thumbnail],
+    l.original && ["original", "original", l.original],
+    l.manifest && ["manifest.json", "metadata", l.manifest],
+  ].filter(Boolean);
+  if (!items.length) return el("p", { class: "lede", text: "No files yet." });
+  return el("ul", { class: "links" }, items.map(([label, kind, url]) =>
+    el("li", {}, el("a", { href: url, text: label }), el("span", { class: "kind", text: kind }))));
+}
+
+load();

@@ -1,0 +1,206 @@
+"""The web app in a real browser: upload through the page, watch the library, play the result.
+
+One ``avpipe serve`` (in-process, 127.0.0.1, a free port, a temporary data folder) and
+one headless Chromium serve the whole module; the tests run in order and build on each
+other's uploads. Set ``AVPIPE_SCREENSHOT_DIR=docs/screenshots`` to refresh the README's
+screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import ARGS, ensure_chromium
+
+from avpipe.config import Settings
+from avpipe.web.server import RunningApp, start
+from avpipe.web.settings import WebSettings
+
+from media import MediaLibrary, make_av
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHUNK = 64 * 1024
+LIBRARY_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("serve"), workers=2)
+    running = start(settings, WebSettings(chunk_bytes=CHUNK), host="127.0.0.1", port=0, poll_s=0.2)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, media: MediaLibrary, ffmpeg_exe: str) -> dict[str, Path]:
+    """A 3 s 854x480 clip (two renditions: 360p and 480p) with captions of the same name, and more."""
+    folder = tmp_path_factory.mktemp("upload")
+    clip = make_av(ffmpeg_exe, folder / "clip.mp4", size="854x480", duration=3.0)
+    captions = shutil.copy(media.srt, folder / "clip.srt")
+    broken = shutil.copy(media.corrupt_mp4, folder / "broken.mp4")
+    song = shutil.copy(media.wav, folder / "song.wav")
+    return {"clip": clip, "captions": Path(captions), "broken": Path(broken), "song": Path(song)}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = ensure_chromium()
+    if chromium is None:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            pytest.fail("Chromium could not be installed with apt-get.")
+        pytest.skip("needs /usr/bin/chromium (apt-get install chromium, as root)")
+    with playwright_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(chromium), args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.console_errors = errors
+    yield tab
+    context.close()
+
+
+def shoot(page: Any, name: str, tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("AVPIPE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert 0 < path.stat().st_size < 300 * 1024, f"{path} is too big for the docs"
+    return path
+
+
+def upload(page: Any, url: str, *paths: Path) -> None:
+    page.goto(url + "/")
+    page.locator("body[data-ready]").wait_for(state="attached")
+    page.set_input_files("#files", [str(p) for p in paths])
+
+
+def wait_for_card(page: Any, name: str, state: str) -> Any:
+    card = page.locator(f'article.card[data-name="{name}"][data-state="{state}"]')
+    card.wait_for(timeout=LIBRARY_TIMEOUT_MS)
+    return card
+
+
+def test_upload_video_with_captions_and_play_it(served: RunningApp, files: dict[str, Path], page: Any,
+                                                tmp_path: Path) -> None:
+    upload(page, served.url, files["clip"], files["captions"])
+    for name in ("clip.mp4", "clip.srt"):
+        page.locator(f'#queue li[data-name="{name}"][data-state="done"]').wait_for()
+        assert page.locator(f'#queue li[data-name="{name}"] .percent').inner_text() == "100 %"
+    chunks = [chunk for (name, chunk) in served.app.uploads.received if name == "clip.mp4"]
+    assert len(chunks) >= 3 and sorted(chunks) == list(range(len(chunks)))
+    shoot(page, "upload", tmp_path)
+
+    page.goto(served.url + "/library")
+    card = wait_for_card(page, "clip", "complete")
+    assert card.locator("img").count() == 1  # the thumbnail
+    card.locator("a.title").click()
+    page.wait_for_url(re.compile(r"/asset/clip$"))
+    video = page.locator("video")
+    video.wait_for()
+    assert page.locator("#rendition option").count() == 2
+    can_play = page.evaluate("""() => document.querySelector('video').canPlayType('video/mp4; codecs="avc1.64001f"')""")
+    assert can_play in ("probably", "maybe"), "this Chromium cannot play H.264"
+    assert caption_cues(page) > 0
+    playing_from = play(page, 0.0)
+    page.select_option("#rendition", index=1)
+    page.wait_for_function("() => document.querySelector('video').src.includes('_360p.mp4')")
+    play(page, playing_from)  # the switch keeps the position and playback goes on
+    shoot(page, "asset", tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "asset-phone", tmp_path)
+    assert page.console_errors == []
+
+
+def caption_cues(page: Any) -> int:
+    page.evaluate("() => { document.querySelector('video').textTracks[0].mode = 'showing'; }")
+    page.wait_for_function("() => (document.querySelector('video').textTracks[0].cues || []).length > 0")
+    return int(page.evaluate("() => document.querySelector('video').textTracks[0].cues.length"))
+
+
+def play(page: Any, at_least: float) -> float:
+    """Play muted until currentTime moves past ``at_least`` + 0.3 s; return where it got to."""
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+    page.wait_for_function(f"() => document.querySelector('video').currentTime > {at_least + 0.3}")
+    return float(page.evaluate("() => document.querySelector('video').currentTime"))
+
+
+def test_corrupt_upload_fails_with_a_reason_and_can_be_retried(served: RunningApp, files: dict[str, Path],
+                                                                page: Any, tmp_path: Path) -> None:
+    upload(page, served.url, files["broken"])
+    page.locator('#queue li[data-name="broken.mp4"][data-state="done"]').wait_for()
+    page.goto(served.url + "/library")
+    card = wait_for_card(page, "broken", "failed")
+    assert "not audio, video or a caption file" in card.locator(".reason").inner_text()
+    history = len(served.app.library.asset("broken")["history"])  # type: ignore[index]
+    with page.expect_response(lambda r: r.url.endswith("/api/assets/broken/retry")) as answer:
+        card.locator("button.retry").click()
+    assert answer.value.status == 202
+    wait_until(lambda: len(served.app.library.asset("broken")["history"]) > history)  # type: ignore[index]
+    page.reload()
+    card = wait_for_card(page, "broken", "failed")
+    assert card.locator("button.retry").is_visible()
+    shoot(page, "library", tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "library-phone", tmp_path)
+    assert page.console_errors == []
+
+
+def wait_until(condition: Any, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_an_interrupted_upload_resumes_without_resending_stored_chunks(served: RunningApp, files: dict[str, Path],
+                                                                       page: Any) -> None:
+    song = files["song"]
+    chunks = -(-song.stat().st_size // CHUNK)
+    assert chunks >= 4
+
+    def cut_off(route: Any) -> None:
+        body = route.request.post_data_buffer or b""
+        match = re.search(rb'name="chunk"\r\n\r\n(\d+)', body)
+        if match and int(match.group(1)) >= 2:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/upload", cut_off)
+    upload(page, served.url, song)
+    row = page.locator('#queue li[data-name="song.wav"]')
+    page.locator('#queue li[data-name="song.wav"][data-state="error"]').wait_for()
+    assert row.locator("button.resume").is_visible()
+    stored = served.app.uploads.status("song.wav")["stored"]
+    assert stored == [0, 1]
+    page.unroute("**/upload")
+    page.console_errors.clear()  # the aborted requests were logged on purpose
+
+    page.reload()  # as if the browser had been closed: choose the same file again
+    page.locator("body[data-ready]").wait_for(state="attached")
+    page.set_input_files("#files", str(song))
+    page.locator('#queue li[data-name="song.wav"][data-state="done"]').wait_for()
+    received = {chunk: n for (name, chunk), n in served.app.uploads.received.items() if name == "song.wav"}
+    assert received == {i: 1 for i in range(chunks)}  # chunks 0 and 1 were not sent again
+    resumed = page.locator('#queue li[data-name="song.wav"]').get_attribute("data-resumed")
+    assert resumed == f"resuming: 2 of {chunks} chunks already stored"
+    page.goto(served.url + "/library")
+    wait_for_card(page, "song", "complete")
+    assert page.console_errors == []
