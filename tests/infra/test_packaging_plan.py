@@ -171,3 +171,9 @@ def test_package_with_a_fake_pip_builds_the_function_zip_without_network(tmp_pat
     assert "avpipe/templates/job.json" in names and "bin/script" not in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert report.ok and report.command is None and set(report.sizes) == {"function"}
+
+
+def test_readme_deploy_command_is_the_one_avpipe_package_prints() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8").replace("\\\n    ", "")
+    command = sam_deploy_command(Path("dist/aws/template.yaml"), "avpipe", {"NotificationEmail": "you@example.com"})
+    assert " ".join(command) in readme
