@@ -67,8 +67,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_package_parser(sub: Any) -> None:
+    from avpipe.packaging.plan import DEFAULT_OUT
+
     pk = sub.add_parser("package", help="build the AWS Lambda zip and layers and print the sam deploy command")
-    pk.add_argument("--out", type=Path, default=Path("dist/aws"), help="output folder (default dist/aws, "
+    pk.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}, "
                     "where template.yaml looks)")
     pk.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template (default "
                     "./template.yaml); copied to OUT with its artefact paths pointing there")

@@ -114,6 +114,14 @@ def test_missing_template_is_a_configuration_error(tmp_path: Path) -> None:
         write_packaged_template(tmp_path / "nope.yaml", tmp_path)
 
 
+def test_package_refuses_a_missing_template_before_building(tmp_path: Path) -> None:
+    def no_pip(args: list[str]) -> None:
+        raise AssertionError("nothing should be built")
+
+    with pytest.raises(ConfigurationError, match="No SAM template"):
+        package_for_lambda(tmp_path / "out", tmp_path / "missing.yaml", DeployOptions(), pip=no_pip)
+
+
 def test_sam_deploy_command() -> None:
     command = sam_deploy_command(Path("out/template.yaml"), "media", {"ApplicationName": "lectures",
                                                                        "NotificationEmail": ""}, "eu-west-1")

@@ -14,7 +14,7 @@ import pytest
 from conftest import resources_of_type
 
 from avpipe import config
-from avpipe.packaging.plan import FUNCTIONS, HANDLERS, RUNTIME
+from avpipe.packaging.plan import DEFAULT_OUT, FUNCTIONS, HANDLERS, RUNTIME, ZIP_NAMES
 
 # The environment contract with avpipe.aws.handlers (names beyond config.py's are added there).
 ENVIRONMENT = {
@@ -41,6 +41,16 @@ def test_every_function_has_the_layers_avpipe_package_builds(sam_template: dict[
     assert set(FUNCTIONS) == set(HANDLERS) and all(len(used) == 2 for used in FUNCTIONS.values())
     assert not any("Layers" in r["Properties"] for r in resources_of_type(sam_template, "AWS::Serverless::Function")
                    .values())
+
+
+def test_artefact_paths_are_where_avpipe_package_writes_by_default(sam_template: dict[str, Any]) -> None:
+    resources = sam_template["Resources"]
+    paths = {
+        sam_template["Globals"]["Function"]["CodeUri"],
+        resources["PyMediaInfoLayer"]["Properties"]["ContentUri"],
+        resources["FfmpegLayer"]["Properties"]["ContentUri"],
+    }
+    assert paths == {(DEFAULT_OUT / name).as_posix() for name in ZIP_NAMES.values()}
 
 
 def test_seed_memory_and_timeouts_are_parameter_defaults(sam_template: dict[str, Any]) -> None:

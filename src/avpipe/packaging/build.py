@@ -70,6 +70,8 @@ def package_for_lambda(
     requirements: list[str] | None = None,
 ) -> PackageReport:
     """Build ``out/function.zip`` (and the layers), copy the template next to them, check the limits."""
+    if template is not None and not template.is_file():
+        raise ConfigurationError(f"No SAM template at {template}: run from the avpipe checkout or pass --template.")
     out.mkdir(parents=True, exist_ok=True)
     plan = plan_package(avpipe_requirements() if requirements is None else requirements)
     package_root = Path(avpipe.__file__).parent
