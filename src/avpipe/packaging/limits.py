@@ -70,7 +70,8 @@ def _function_findings(function: str, parts: list[str], sizes: Mapping[str, Arte
         return [Finding(Severity.ERROR, function, f"{function} needs {', '.join(missing)}, which was not built.")]
     layers = len(parts) - 1
     if layers > MAX_LAYERS:
-        findings.append(Finding(Severity.ERROR, function, f"{function} uses {layers} layers; Lambda allows {MAX_LAYERS}."))
+        message = f"{function} uses {layers} layers; Lambda allows {MAX_LAYERS}."
+        findings.append(Finding(Severity.ERROR, function, message))
     total = sum(sizes[part].unzipped for part in parts)
     if total > MAX_UNZIPPED_WITH_LAYERS:
         findings.append(
