@@ -74,7 +74,25 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
     sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
     sv.set_defaults(command=cmd_serve)
+    _add_package_parser(sub)
     return parser
+
+
+def _add_package_parser(sub: Any) -> None:
+    from avpipe.packaging.plan import DEFAULT_OUT
+
+    pk = sub.add_parser("package", help="build the AWS Lambda zip and layers and print the sam deploy command")
+    pk.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}, "
+                    "where template.yaml looks)")
+    pk.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template (default "
+                    "./template.yaml); copied to OUT with its artefact paths pointing there")
+    pk.add_argument("--stack-name", default="avpipe", help="CloudFormation stack name (default avpipe)")
+    pk.add_argument("--application-name", help="ApplicationName parameter (names the buckets; default avpipe)")
+    pk.add_argument("--email", help="NotificationEmail parameter: subscribe this address to job notifications")
+    pk.add_argument("--region", help="AWS region for sam deploy (default: your AWS configuration's)")
+    pk.add_argument("--function-only", action="store_true", help="build only function.zip (code changes)")
+    pk.add_argument("-v", "--verbose", action="count", default=0, help="-v: show the pip commands")
+    pk.set_defaults(command=cmd_package, data=None, rungs=None, job_template=None)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -202,6 +220,16 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     if plan["mediaconvert_job"]:
         print("MediaConvert job: use --json to see the CreateJob parameters")
     return 0
+
+
+def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.packaging import DeployOptions, format_report, package_for_lambda
+
+    parameters = {"ApplicationName": args.application_name or "", "NotificationEmail": args.email or ""}
+    deploy = DeployOptions(stack_name=args.stack_name, parameters=parameters, region=args.region)
+    report = package_for_lambda(args.out, args.template, deploy, layers=not args.function_only)
+    print(format_report(report))
+    return 0 if report.ok else 1
 
 
 def _outcome(name: str, manifest: Manifest | None) -> tuple[tuple[str, str, str, str], str | None]:
