@@ -135,7 +135,7 @@ def test_mediaconvert_role_resolves_to_the_real_buckets(stack: dict[str, Any]) -
     document = _document(iam.get_role_policy(RoleName=name, PolicyName="read-inputs-write-renditions"))
     resources = {s["Sid"]: s["Resource"] for s in document["Statement"]}
     assert resources == {"ReadUploads": f"arn:aws:s3:::{WATCH}/inputs/*",
-                         "WriteRenditions": f"arn:aws:s3:::{PUBLIC}/audiovideo/*"}
+                         "WriteRenditionsToStaging": f"arn:aws:s3:::{PUBLIC}/staging/*"}
 
 
 def test_pass_role_resolves_to_the_mediaconvert_role(stack: dict[str, Any]) -> None:
