@@ -12,12 +12,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from media import MediaLibrary
-
 from avpipe.config import Settings
 from avpipe.manifest import Status, list_manifests
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.watch import Watcher
+
+from media import MediaLibrary
 
 WORKERS = 2
 

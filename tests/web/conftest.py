@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webclient import CHUNK, ApiServer, serve_app
 
 from avpipe.web.settings import WebSettings
+
+from webclient import CHUNK, ApiServer, serve_app
 
 
 @pytest.fixture

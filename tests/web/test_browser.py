@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import ARGS, ensure_chromium
 
 from avpipe.config import Settings
 from avpipe.web.server import RunningApp, start
 from avpipe.web.settings import WebSettings
 
+from browser import ARGS, ensure_chromium
 from media import MediaLibrary, make_av
 
 playwright_api = pytest.importorskip("playwright.sync_api")

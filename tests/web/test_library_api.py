@@ -7,10 +7,11 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from webclient import ApiServer
 
 from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status, iso
 from avpipe.manifest.repository import save_manifest
+
+from webclient import ApiServer
 
 BODY = bytes(range(256)) * 40  # 10240 bytes
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from webclient import ApiServer, multipart
 
 DATA = random.Random(7).randbytes(150_000)

@@ -8,7 +8,6 @@ import unicodedata
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from webclient import multipart
 
 from avpipe.errors import BadInputError, ConfigurationError
 from avpipe.keys import is_ignored
@@ -16,6 +15,8 @@ from avpipe.web.multipart import PayloadTooLarge, read_form
 from avpipe.web.names import MAX_SEGMENT_BYTES, safe_upload_name
 from avpipe.web.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from avpipe.web.settings import WebSettings, parse_size
+
+from webclient import multipart
 
 
 def test_long_names_are_bounded_and_keep_their_extension() -> None:
