@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from avpipe.config import Settings
@@ -89,3 +94,38 @@ def test_a_full_disk_fails_visibly_and_keeps_the_upload(tmp_path: Path, media: M
     assert manifest is not None and manifest.status is Status.FAILED and manifest.attempts == 2
     assert manifest.error and manifest.error.reason == "A storage operation failed: No space left on device."
     assert runtime.watch.exists(key) and list(runtime.public.list("audiovideo/")) == []
+
+
+SLOW_FFMPEG = """#!{python}
+import os, sys, time
+if "-filter_complex" in sys.argv:
+    time.sleep(60)  # the transcode hangs long enough for the worker to be killed
+os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])
+"""
+
+
+def test_a_worker_killed_mid_job_is_taken_over_by_the_next_delivery(
+    tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str
+) -> None:
+    slow = tmp_path / "ffmpeg-slow"
+    slow.write_text(SLOW_FFMPEG.format(python=sys.executable, ffmpeg=ffmpeg_exe))
+    slow.chmod(slow.stat().st_mode | stat.S_IEXEC)
+    data = tmp_path / "data"
+    env = {**os.environ, "AVPIPE_FFMPEG": str(slow), "AVPIPE_RUNGS": "360"}
+    worker = subprocess.Popen([sys.executable, "-m", "avpipe", "process", str(media.tiny), "--data", str(data)],
+                              env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest_path = data / "public/json/tiny.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not manifest_path.exists():
+        time.sleep(0.05)
+    time.sleep(0.3)  # the job has been submitted: ffmpeg is running (sleeping)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its ffmpeg die mid-job
+    worker.wait(timeout=30)
+    assert json.loads(manifest_path.read_text())["status"] == "processing"
+    assert not list((data / "public").glob("audiovideo/*")), "nothing half-made is public"
+
+    runtime = LocalRuntime.from_settings(Settings(data_dir=data, rungs=(360,)))
+    manifest = runtime.process_key("inputs/tiny.mp4")  # the next delivery of the same upload version
+    assert manifest is not None and manifest.status is Status.COMPLETE and manifest.attempts == 2
+    assert [o.key for o in manifest.outputs] == ["audiovideo/tiny_90p.mp4"]
+    assert list(runtime.public.list("staging/")) == []
