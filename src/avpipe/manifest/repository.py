@@ -15,10 +15,13 @@ log = logging.getLogger(__name__)
 
 def load_manifest(store: Store, name: str) -> Manifest | None:
     """The manifest of asset ``name``, or None if there is none (or it is unreadable)."""
-    key = manifest_key(name)
+    return read_manifest(store, manifest_key(name))
+
+
+def read_manifest(store: Store, key: str) -> Manifest | None:
+    """The manifest stored at ``key``; None when it is missing or unreadable (logged)."""
     try:
-        data = json.loads(store.read_bytes(key))
-        return Manifest.from_dict(data)
+        return Manifest.from_dict(json.loads(store.read_bytes(key)))
     except FileNotFoundError:
         return None
     except (ValueError, TypeError, KeyError) as exc:
@@ -53,7 +56,7 @@ def list_manifests(store: Store, status: str | None = None) -> list[Manifest]:
     for info in store.list(JSON):
         if not info.key.endswith(".json"):
             continue
-        manifest = load_manifest(store, info.key[len(JSON) : -len(".json")])
+        manifest = read_manifest(store, info.key)
         if manifest is not None and (status is None or str(manifest.status) == status):
             found.append(manifest)
     return sorted(found, key=lambda m: m.name)

@@ -8,7 +8,6 @@ URL (a CDN or the public bucket) when one is configured.
 
 from __future__ import annotations
 
-import json
 import logging
 import posixpath
 import threading
@@ -20,7 +19,7 @@ from urllib.parse import quote
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, JSON, AssetKeys, check_key, is_ignored
 from avpipe.manifest.model import Manifest, Status
-from avpipe.manifest.repository import load_manifest
+from avpipe.manifest.repository import load_manifest, read_manifest
 from avpipe.storage.base import ObjectInfo, Store
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ class Library:
         waiting = self._waiting()
         views = {}
         for info in self.public.list(JSON):
-            manifest = self._load(info.key)
+            manifest = read_manifest(self.public, info.key)
             if manifest is not None:
                 views[manifest.name] = self.view(manifest, waiting.get(manifest.name))
         for name, upload in waiting.items():
@@ -134,15 +133,6 @@ class Library:
             if asset not in found or (info.modified or 0) > (found[asset].modified or 0):
                 found[asset] = info
         return found
-
-    def _load(self, key: str) -> Manifest | None:
-        try:
-            return Manifest.from_dict(json.loads(self.public.read_bytes(key)))
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("skipping unreadable manifest %s: %s", key, exc)
-            return None
 
 
 def _newer(upload: ObjectInfo, manifest_stamp: str) -> bool:
