@@ -111,3 +111,29 @@ def test_retry_restores_from_the_original_when_the_upload_is_gone(tmp_path: Path
     assert retried.returncode == 1
     assert "avpipe: nothing-here: There is no asset named 'nothing-here'." in retried.stderr
     assert "audio.mp3" in retried.stdout and "complete" in retried.stdout
+
+
+def test_watch_command_processes_dropped_files_until_interrupted(tmp_path: Path, media: MediaLibrary) -> None:
+    import shutil
+    import signal
+    import time
+
+    environ = {k: v for k, v in os.environ.items() if k != "AVPIPE_DATA"}
+    watcher = subprocess.Popen([sys.executable, "-m", "avpipe", "watch", "--data", str(tmp_path), "--poll", "0.1",
+                                "--workers", "1"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        inputs = tmp_path / "watch/inputs"
+        deadline = time.monotonic() + 30
+        while not inputs.is_dir() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        shutil.copy(media.mp3, inputs / "dropped.mp3")
+        manifest = tmp_path / "public/json/dropped.json"
+        while time.monotonic() < deadline and not (manifest.exists() and '"complete"' in manifest.read_text()):
+            time.sleep(0.05)
+        assert manifest.exists() and json.loads(manifest.read_text())["status"] == "complete"
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert "watching" in out and "Traceback" not in err
