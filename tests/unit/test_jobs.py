@@ -165,3 +165,25 @@ def test_broken_user_templates(tmp_path: Any, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigurationError):
         load_template(path, "job.json")
+
+
+@pytest.mark.parametrize(("rate", "expected"), [(29.98, "30000/1001"), (23.9, "24000/1001"), (25.2, "25"),
+                                                  (119.0, "60000/1001"), (35.6, None), (10.2, None)])
+def test_variable_frame_rate_near_a_standard_rate_is_conformed(rate: float, expected: str | None) -> None:
+    vfr = MediaFacts("MPEG-4", video=VideoTrack("AVC", 1280, 720, frame_rate=rate, frame_rate_mode="VFR"),
+                     audio=STEREO)
+    request = build_video_job(VIDEO, vfr, (720,), TARGET).request
+    h264 = request["Settings"]["OutputGroups"][0]["Outputs"][0]["VideoDescription"]["CodecSettings"]["H264Settings"]
+    if expected is None:
+        assert h264["FramerateControl"] == "INITIALIZE_FROM_SOURCE"
+    else:
+        assert h264["FramerateControl"] == "SPECIFIED"
+        assert f"{h264['FramerateNumerator']}/{h264['FramerateDenominator']}".removesuffix("/1") == expected
+    assert_valid_create_job(request)
+
+
+def test_mono_mp3_keeps_low_rates_and_halves_the_bitrate() -> None:
+    mono = MediaFacts("Wave", audio=(AudioTrack("PCM", channels=1, sample_rate=22050),))
+    mp3 = build_audio_job(AUDIO, mono, TARGET)["Settings"]["OutputGroups"][0]["Outputs"][0][
+        "AudioDescriptions"][0]["CodecSettings"]["Mp3Settings"]
+    assert (mp3["Channels"], mp3["SampleRate"], mp3["Bitrate"]) == (1, 22050, 96000)

@@ -20,7 +20,11 @@ from avpipe.planning.ladder import RenditionSize, plan_ladder
 from avpipe.planning.templates import JobTemplate
 
 MAX_FRAME_RATE = 60
-MP3_SAMPLE_RATES = (32000, 44100, 48000)
+MP3_SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)  # what MediaConvert's MP3 encoder takes
+VFR_CONFORM_TOLERANCE = 0.05
+# variable frame rate sources close to one of these are conformed to the nearest of these (MediaConvert outputs constant rates)
+STANDARD_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+                  Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60))
 STATUS_UPDATE_DEFAULT = "SECONDS_30"
 
 
@@ -79,7 +83,12 @@ def build_audio_job(template: JobTemplate, facts: MediaFacts, target: JobTarget)
             mp3 = description.get("CodecSettings", {}).get("Mp3Settings")
             if mp3 is None:
                 continue
-            mp3["Channels"] = 1 if source.channels == 1 else 2
+            if source.channels == 1:  # mono keeps one channel, at half the stereo bitrate
+                mp3["Channels"] = 1
+                if mp3.get("RateControlMode", "CBR") == "CBR" and "Bitrate" in mp3:
+                    mp3["Bitrate"] = max(32000, mp3["Bitrate"] // 2)
+            else:
+                mp3["Channels"] = 2
             if source.sample_rate in MP3_SAMPLE_RATES:
                 mp3["SampleRate"] = source.sample_rate
     return _request(body, target)
@@ -91,7 +100,7 @@ def _rendition_output(template_output: dict[str, Any], size: RenditionSize, fact
     description = output["VideoDescription"]
     description["Width"], description["Height"] = size.width, size.height
     h264 = description.get("CodecSettings", {}).get("H264Settings")
-    rate = capped_frame_rate(facts.video.frame_rate if facts.video else None)
+    rate = output_frame_rate(facts)
     if h264 is not None and rate is not None:
         h264["FramerateControl"] = "SPECIFIED"
         h264["FramerateNumerator"], h264["FramerateDenominator"] = rate.numerator, rate.denominator
@@ -99,6 +108,21 @@ def _rendition_output(template_output: dict[str, Any], size: RenditionSize, fact
     if not facts.has_audio:
         output.pop("AudioDescriptions", None)
     return output
+
+
+def output_frame_rate(facts: MediaFacts) -> Fraction | None:
+    """The rate to encode at when it differs from the source's: capped at 60, and a variable
+    frame rate within 5 % of a standard rate conformed to it. None keeps the source's rate."""
+    video = facts.video
+    if video is None or video.frame_rate is None:
+        return None
+    capped = capped_frame_rate(video.frame_rate)
+    if (video.frame_rate_mode or "").upper() != "VFR":
+        return capped
+    rate = float(capped) if capped is not None else video.frame_rate
+    nearest = min(STANDARD_RATES, key=lambda standard: abs(float(standard) / rate - 1))
+    # phones wobble around a standard rate: conform those; leave genuinely variable ones alone
+    return nearest if abs(float(nearest) / rate - 1) <= VFR_CONFORM_TOLERANCE else capped
 
 
 def capped_frame_rate(rate: float | None) -> Fraction | None:
