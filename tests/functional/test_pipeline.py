@@ -260,3 +260,14 @@ def test_thumbnail_time_falls_back_to_mid_clip(tmp_path: Path, media: MediaLibra
     manifest = runtime.process_key(runtime.submit_file(str(media.tiny)))
     assert manifest is not None and manifest.thumbnail
     assert (Path(runtime.public.url) / manifest.thumbnail).stat().st_size > 0
+
+
+def test_caption_files_are_not_held_to_media_limits(tmp_path: Path) -> None:
+    """MediaInfo may misread TTML tick times as a huge duration; captions have their own bounds."""
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    manifest = runtime.process_key(runtime.submit_file(str(CAPTIONS / "frames_and_ticks.ttml")))
+    assert manifest is not None and manifest.status is Status.COMPLETE, manifest
+    (entry,) = manifest.captions
+    cues = webvtt.read(str(Path(runtime.public.url) / (entry.key or "")))
+    assert [c.text for c in cues] == ["Frames time", "Seconds\ntwo lines", "Ticks"]
+    assert cues[0].end == "00:00:02.480"

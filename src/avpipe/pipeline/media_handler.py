@@ -129,12 +129,13 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
     ``version`` (the upload's ETag) keys the transcode request's idempotency token.
     """
     refuse_reference_container(facts.container)
-    check_limits(facts, ctx.settings.limits)
     if facts.is_truncated:
         raise BadInputError("The file is truncated: it ends before its own headers say it should (incomplete upload?).")
     routed = route(facts)
     if routed is Route.UNSUPPORTED and looks_like_captions(facts.size_bytes, head):
         routed = Route.CAPTION
+    if routed in (Route.AUDIO, Route.VIDEO):  # caption files have their own bounds
+        check_limits(facts, ctx.settings.limits)
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
                       audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
                       upload_version=version)
