@@ -22,7 +22,7 @@ from avpipe.planning.templates import JobTemplate
 MAX_FRAME_RATE = 60
 MP3_SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)  # what MediaConvert's MP3 encoder takes
 VFR_CONFORM_TOLERANCE = 0.05
-# variable frame rate sources close to one of these are conformed to the nearest of these (MediaConvert outputs constant rates)
+# variable frame rates within the tolerance of one of these are conformed to it (MediaConvert outputs CFR)
 STANDARD_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
                   Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60))
 STATUS_UPDATE_DEFAULT = "SECONDS_30"
