@@ -195,3 +195,17 @@ def test_urls_are_parsed() -> None:
     assert parse_s3_url("s3://b/p/q/") == ("b", "p/q/")
     with pytest.raises(ConfigurationError):
         parse_s3_url("s3://")
+
+
+def test_chunks_are_assembled_server_side(pair: tuple[S3Store, S3Store], s3: Any) -> None:
+    watch, _ = pair
+    parts = []
+    for index, size in enumerate([5 * MIB, 5 * MIB, 1234]):
+        parts.append(f"inputs/film.mp4.CHUNK{index}")
+        watch.put(parts[-1], bytes([index]) * size)
+    calls = count_calls(s3)
+    watch.compose(parts, "inputs/film.mp4")
+    assert calls["UploadPartCopy"] == 3 and calls["CompleteMultipartUpload"] == 1
+    assert calls["GetObject"] == 0 and calls["PutObject"] == 0, "no byte of the upload went through avpipe"
+    assert watch.stat("inputs/film.mp4").size == 10 * MIB + 1234
+    assert watch.read_bytes("inputs/film.mp4", 5 * MIB - 1, 2) == b"\x00\x01"

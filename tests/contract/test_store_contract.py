@@ -114,3 +114,15 @@ def test_conditional_writes(store: Store) -> None:
     assert store.put_if("claims/a.json", b"fourth", version=current) is False, "stale version must not win"
     assert store.read_bytes("claims/a.json") == b"third"
     assert store.put_if("claims/missing.json", b"x", version=current) is False
+
+
+@pytest.mark.parametrize("sizes", [[10, 20, 5], [6 * 1024 * 1024, 6 * 1024 * 1024, 100]], ids=["small", "5MiB-parts"])
+def test_compose_joins_parts_in_order(store: Store, sizes: list[int]) -> None:
+    parts = []
+    for index, size in enumerate(sizes):
+        key = f"inputs/big.mp4.CHUNK{index}"
+        store.put(key, bytes([65 + index]) * size)
+        parts.append(key)
+    store.compose(parts, "inputs/big.mp4")
+    joined = store.read_bytes("inputs/big.mp4")
+    assert joined == b"".join(bytes([65 + i]) * size for i, size in enumerate(sizes))

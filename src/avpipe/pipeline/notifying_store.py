@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -61,6 +61,10 @@ class NotifyingStore(Store):
 
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         self.inner.copy_to(key, target, target_key)
+
+    def compose(self, parts: Sequence[str], target: str) -> None:
+        self.inner.compose(parts, target)
+        self.emit(ObjectCreated(self.name, target))
 
     def download(self, key: str, out: IO[bytes]) -> None:
         self.inner.download(key, out)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import abc
 import contextlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -105,6 +106,16 @@ class Store(abc.ABC):
         """Something ffmpeg and MediaInfo can open: a path, or a URL where the backend has one."""
         with self.local_file(key) as path:
             yield path
+
+    def compose(self, parts: Sequence[str], target: str) -> None:
+        """Write ``target`` as the concatenation of ``parts``, atomically (default: streamed
+        through one local temporary file; S3 joins the parts server-side)."""
+        with tempfile.NamedTemporaryFile(prefix="avpipe-compose-") as joined:
+            for part in parts:  # each part whole on its own: some downloads write at absolute offsets
+                with self.local_file(part) as path, open(path, "rb") as source:
+                    shutil.copyfileobj(source, joined, length=1024 * 1024)
+            joined.flush()
+            self.put(target, Path(joined.name))
 
     def download(self, key: str, out: IO[bytes]) -> None:
         """Stream the object into a binary file object (default: one read)."""

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import mimetypes
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 MIB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * MIB  # uploads from a file above this go in parts
+MIN_PART_BYTES = 5 * MIB  # S3's smallest part of a multipart upload (all but the last)
 DEFAULT_COPY_THRESHOLD = 512 * MIB  # server-side copies above this use UploadPartCopy
 DEFAULT_PRESIGN_SECONDS = 3600
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -166,6 +167,34 @@ class S3Store(Store):
                                                         SourceClient=self.client, Config=config))
         log.debug("copied %s to %s server-side", self.uri(key), destination.uri(target_key))
         target.copied_in(target_key)
+
+    def compose(self, parts: Sequence[str], target: str) -> None:
+        """Join parts server-side: one multipart upload whose parts are copies of ``parts``.
+
+        S3 needs every part but the last to be at least 5 MiB; smaller chunks are joined
+        through a local temporary file instead (the default).
+        """
+        sizes = [self.stat(part).size for part in parts]
+        if len(parts) < 2 or min(sizes[:-1]) < MIN_PART_BYTES:
+            super().compose(parts, target)
+            return
+        full = self.object_key(target)
+        upload = self._call(target, lambda: self.client.create_multipart_upload(Bucket=self.bucket, Key=full))
+        upload_id = upload["UploadId"]
+        try:
+            done = [self._copy_part(full, upload_id, number, part) for number, part in enumerate(parts, 1)]
+            self._call(target, lambda: self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": done}))
+        except BaseException:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+            raise
+        log.debug("composed %s from %d parts server-side", self.uri(target), len(parts))
+
+    def _copy_part(self, full: str, upload_id: str, number: int, part: str) -> dict[str, Any]:
+        source = {"Bucket": self.bucket, "Key": self.object_key(part)}
+        reply = self._call(part, lambda: self.client.upload_part_copy(
+            Bucket=self.bucket, Key=full, UploadId=upload_id, PartNumber=number, CopySource=source))
+        return {"PartNumber": number, "ETag": reply["CopyPartResult"]["ETag"]}
 
     def download(self, key: str, out: object) -> None:
         self._call(key, lambda: self.client.download_fileobj(self.bucket, self.object_key(key), out))

@@ -16,7 +16,6 @@ import json
 import logging
 import posixpath
 import re
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -83,20 +82,10 @@ class Assembler(Protocol):
 def concatenate(store: Store, parts: Sequence[str], target: str) -> None:
     """Join ``parts`` into ``target`` with one atomic write.
 
-    The seam for object stores: a store with a ``compose(parts, target)`` method does it
-    server-side (S3: CreateMultipartUpload + UploadPartCopy per part + Complete, which
-    also appears atomically). Otherwise the parts are streamed into a local temporary
-    file outside the store, which is then put in one go.
+    ``Store.compose`` does it: S3 server-side (multipart upload of part copies, which
+    appears atomically), a local store by streaming into one temporary file.
     """
-    compose = getattr(store, "compose", None)
-    if callable(compose):
-        compose(list(parts), target)
-        return
-    with tempfile.NamedTemporaryFile(prefix="avpipe-assemble-", suffix=".part") as joined:
-        for part in parts:
-            store.download(part, joined)
-        joined.flush()
-        store.put(target, Path(joined.name))
+    store.compose(list(parts), target)
 
 
 def parse_chunk_request(fields: Mapping[str, str], fallback_name: str | None, settings: WebSettings
