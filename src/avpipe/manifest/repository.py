@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Callable
 
+from avpipe.errors import TransientError
 from avpipe.keys import JSON, manifest_key
 from avpipe.manifest.model import Manifest
 from avpipe.storage.base import Store
 
 log = logging.getLogger(__name__)
+CAS_ATTEMPTS = 16
 
 
 def load_manifest(store: Store, name: str) -> Manifest | None:
@@ -30,24 +34,40 @@ def read_manifest(store: Store, key: str) -> Manifest | None:
 
 
 def save_manifest(store: Store, manifest: Manifest) -> None:
-    body = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
+    body = _encode(manifest)
     store.put(manifest_key(manifest.name), body, content_type="application/json")
     log.info("manifest %s: %s", manifest.name, manifest.status)
 
 
 def update_manifest(store: Store, name: str, change: Callable[[Manifest], Manifest | None]) -> Manifest | None:
-    """Load the freshest manifest of ``name``, apply ``change``, save the result if there is one.
+    """Apply ``change`` to the current manifest of ``name`` with a compare-and-swap write.
 
-    Re-reading right before writing keeps concurrent steps (thumbnail, job completion)
-    from overwriting each other's fields with stale copies.
+    Concurrent steps (the thumbnail and the job completion run in different Lambdas) never
+    overwrite each other's fields: if the manifest changed since it was read, ``change`` is
+    applied again to the newer one. ``change`` returning None means "leave it as it is".
     """
-    current = load_manifest(store, name)
-    if current is None:
-        return None
-    updated = change(current)
-    if updated is not None and updated != current:
-        save_manifest(store, updated)
-    return updated
+    key = manifest_key(name)
+    for _ in range(CAS_ATTEMPTS):
+        try:
+            version = store.stat(key).etag
+        except FileNotFoundError:
+            return None
+        current = read_manifest(store, key)
+        if current is None:
+            return None
+        updated = change(current)
+        if updated is None or updated == current:
+            return updated
+        if store.put_if(key, _encode(updated), version=version):
+            log.info("manifest %s: %s", updated.name, updated.status)
+            return updated
+        log.debug("manifest %s changed meanwhile; applying the update again", name)
+        time.sleep(random.uniform(0, 0.02))  # let the other writer finish before reading again
+    raise TransientError(f"The manifest of {name} kept changing; the update was not saved.")
+
+
+def _encode(manifest: Manifest) -> bytes:
+    return json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
 
 
 def list_manifests(store: Store, status: str | None = None) -> list[Manifest]:

@@ -9,7 +9,7 @@ import re
 from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError, category_of
 from avpipe.keys import AUDIOVIDEO, STAGING, published_key
 from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
-from avpipe.manifest.repository import load_manifest, save_manifest
+from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.claims import ClaimState, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
@@ -46,11 +46,18 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
     return _fail(ctx, manifest, event.job_id, job, classify_job_error(event), "transcode")
 
 
-def _complete(ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]) -> Manifest:
+def _complete(
+    ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]
+) -> Manifest | None:
     outputs = tuple(_publish(ctx, output) for output in event.outputs)
     _remove_stale(ctx, manifest.outputs, outputs)
-    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), f"job {event.job_id} complete", outputs=outputs, job=job)
-    save_manifest(ctx.public, done)
+    message = f"job {event.job_id} complete"
+    done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
+        Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job) if current.source == manifest.source else None)
+    if done is None:  # a newer upload of this name took over meanwhile; its job publishes its own outputs
+        log.warning("%s was replaced while job %s was published; left to the newer upload", manifest.name,
+                    event.job_id)
+        return None
     if manifest.source:
         settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
     if manifest.source and ctx.watch.exists(manifest.source):
@@ -72,10 +79,10 @@ def _fail(
         log.warning("job %s for %s: retrying the upload (attempt %d)", job_id, manifest.name, manifest.attempts + 1)
         return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
     settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=job_id)
-    failed = manifest.moved_to(Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job,
-                               error=ErrorInfo(category_of(exc), reason_of(exc), step))
-    save_manifest(ctx.public, failed)
-    return failed
+    error = ErrorInfo(category_of(exc), reason_of(exc), step)
+    return update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
+        Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job, error=error)
+        if current.source == manifest.source else None)
 
 
 def _discard_staged(ctx: PipelineContext, event: JobStateChange) -> None:

@@ -62,6 +62,12 @@ class NotifyingStore(Store):
     def copy_to(self, key: str, target: Store, target_key: str) -> None:
         self.inner.copy_to(key, target, target_key)
 
+    def put_if(self, key: str, data: bytes, *, version: str | None) -> bool:
+        written = self.inner.put_if(key, data, version=version)
+        if written:
+            self.emit(ObjectCreated(self.name, key))
+        return written
+
     def compose(self, parts: Sequence[str], target: str) -> None:
         self.inner.compose(parts, target)
         self.emit(ObjectCreated(self.name, target))
