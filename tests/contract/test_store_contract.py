@@ -126,3 +126,12 @@ def test_compose_joins_parts_in_order(store: Store, sizes: list[int]) -> None:
     store.compose(parts, "inputs/big.mp4")
     joined = store.read_bytes("inputs/big.mp4")
     assert joined == b"".join(bytes([65 + i]) * size for i, size in enumerate(sizes))
+
+
+def test_move_renames_within_the_store(store: Store) -> None:
+    store.put("staging/t/a b_720p.mp4", b"rendition")
+    store.move("staging/t/a b_720p.mp4", "audiovideo/a b_720p.mp4")
+    assert store.read_bytes("audiovideo/a b_720p.mp4") == b"rendition"
+    assert not store.exists("staging/t/a b_720p.mp4")
+    with pytest.raises(FileNotFoundError):
+        store.move("staging/t/missing.mp4", "audiovideo/missing.mp4")

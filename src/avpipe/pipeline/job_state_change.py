@@ -110,8 +110,7 @@ def _publish(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
     _, staged = locate(output.uri, [ctx.public])
     key = published_key(staged) if staged.startswith(STAGING) else staged
     if key != staged and ctx.public.exists(staged):
-        ctx.public.copy_to(staged, ctx.public, key)
-        ctx.public.delete(staged)
+        ctx.public.move(staged, key)  # a rename locally; a server-side copy and delete on S3
         log.info("published %s", key)
     match = _RUNG.search(key)
     kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"

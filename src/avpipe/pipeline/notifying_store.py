@@ -68,6 +68,10 @@ class NotifyingStore(Store):
             self.emit(ObjectCreated(self.name, key))
         return written
 
+    def move(self, key: str, target_key: str) -> None:
+        self.inner.move(key, target_key)
+        self.emit(ObjectCreated(self.name, target_key))
+
     def compose(self, parts: Sequence[str], target: str) -> None:
         self.inner.compose(parts, target)
         self.emit(ObjectCreated(self.name, target))

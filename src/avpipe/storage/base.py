@@ -107,6 +107,11 @@ class Store(abc.ABC):
         with self.local_file(key) as path:
             yield path
 
+    def move(self, key: str, target_key: str) -> None:
+        """Give ``key`` the name ``target_key`` in this store (default: copy, then delete)."""
+        self.copy_to(key, self, target_key)
+        self.delete(key)
+
     def compose(self, parts: Sequence[str], target: str) -> None:
         """Write ``target`` as the concatenation of ``parts``, atomically (default: streamed
         through one local temporary file; S3 joins the parts server-side)."""

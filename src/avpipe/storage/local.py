@@ -94,6 +94,15 @@ class LocalStore(Store):
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def move(self, key: str, target_key: str) -> None:
+        """A rename: the bytes are not copied, and the new name appears whole at once."""
+        source, target = self.path(key), self.path(target_key)
+        if not source.is_file():
+            raise FileNotFoundError(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        self._prune(source.parent)
+
     def delete(self, key: str) -> None:
         path = self.path(key)
         with contextlib.suppress(FileNotFoundError):
