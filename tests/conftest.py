@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from media import MediaLibrary
 
@@ -18,3 +20,12 @@ def ffmpeg_exe() -> str:
 def media(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> MediaLibrary:
     """Small real clips, each made on first use: ``media.rotated``, ``media.get("mp3")``."""
     return MediaLibrary(tmp_path_factory.mktemp("media"), ffmpeg_exe)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The URL of a moto server (S3, SNS, SQS...) on 127.0.0.1, shared by the session."""
+    from moto_server import running_moto_server
+
+    with running_moto_server() as endpoint:
+        yield endpoint

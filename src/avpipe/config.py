@@ -30,6 +30,14 @@ ENV_FFMPEG_THREADS = "AVPIPE_FFMPEG_THREADS"
 ENV_APPLICATION_NAME = "APPLICATION_NAME"
 ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"
 ENV_MEDIACONVERT_ROLE_ARN = "MEDIACONVERT_ROLE_ARN"
+# AWS runtime (Lambda) additions
+ENV_WATCH_BUCKET = "WATCH_BUCKET"  # like DESTINATION_BUCKET, for the watch store (job_state_change needs it)
+ENV_MEDIACONVERT_ENDPOINT = "AVPIPE_MEDIACONVERT_ENDPOINT"  # optional; default: the regional endpoint
+ENV_MEDIACONVERT_QUEUE = "AVPIPE_MEDIACONVERT_QUEUE"  # optional queue ARN; default: the account's Default queue
+ENV_SNS_TOPIC_ARN = "AVPIPE_SNS_TOPIC_ARN"  # optional: publish job COMPLETE/ERROR events here
+ENV_WEBHOOK_URL = "AVPIPE_WEBHOOK_URL"  # optional: POST job COMPLETE/ERROR events here
+ENV_WEBHOOK_SECRET = "AVPIPE_WEBHOOK_SECRET"  # key of the webhook's HMAC-SHA256 signature
+ENV_AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # botocore's name: any S3-compatible (or moto) server
 
 DEFAULT_DATA_DIR = "avpipe-data"
 DEFAULT_RUNGS: tuple[int, ...] = (360, 480, 720, 1080)
@@ -58,6 +66,11 @@ class Settings:
     mediaconvert_role_arn: str = PLACEHOLDER_ROLE_ARN
     log_format: str = "text"
     ffmpeg_threads: int = 0  # 0: let ffmpeg decide
+    mediaconvert_endpoint: str | None = None
+    mediaconvert_queue: str | None = None
+    sns_topic_arn: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -71,6 +84,8 @@ class Settings:
             raise ConfigurationError("The thumbnail time must not be negative.")
         if self.workers < 1:
             raise ConfigurationError("The number of workers must be at least 1.")
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
+            raise ConfigurationError(f"{ENV_WEBHOOK_URL} must be an http(s) URL; got {self.webhook_url!r}.")
 
     @property
     def resolved_watch_url(self) -> str:
@@ -95,6 +110,8 @@ class Settings:
                 kwargs[attr] = environ[env_name]
         if environ.get(ENV_DESTINATION_BUCKET) and not environ.get(ENV_PUBLIC_URL):
             kwargs["public_url"] = f"s3://{environ[ENV_DESTINATION_BUCKET]}"
+        if environ.get(ENV_WATCH_BUCKET) and not environ.get(ENV_WATCH_URL):
+            kwargs["watch_url"] = f"s3://{environ[ENV_WATCH_BUCKET]}"
         for env_name, attr in ((ENV_JOB_TEMPLATE, "job_template"), (ENV_AUDIO_JOB_TEMPLATE, "audio_job_template")):
             if environ.get(env_name):
                 kwargs[attr] = Path(environ[env_name])
@@ -103,6 +120,11 @@ class Settings:
             ENV_APPLICATION_NAME: "application_name",
             ENV_MEDIACONVERT_ROLE_ARN: "mediaconvert_role_arn",
             ENV_LOG_FORMAT: "log_format",
+            ENV_MEDIACONVERT_ENDPOINT: "mediaconvert_endpoint",
+            ENV_MEDIACONVERT_QUEUE: "mediaconvert_queue",
+            ENV_SNS_TOPIC_ARN: "sns_topic_arn",
+            ENV_WEBHOOK_URL: "webhook_url",
+            ENV_WEBHOOK_SECRET: "webhook_secret",
         }
         for env_name, attr in simple.items():
             if environ.get(env_name):

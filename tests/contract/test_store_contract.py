@@ -10,13 +10,28 @@ import pytest
 
 from avpipe.storage import LocalStore, Store, open_store
 
-StoreFactory = Callable[[Path], Store]
-STORES: dict[str, StoreFactory] = {"local": lambda tmp: LocalStore(tmp / "bucket")}
+StoreFactory = Callable[[pytest.FixtureRequest, Path], Store]
+
+
+def _s3_store(request: pytest.FixtureRequest, tmp: Path) -> Store:
+    """A fresh bucket on moto's HTTP server (under a prefix, to cover prefixed stores too)."""
+    from moto_server import client, new_bucket
+
+    from avpipe.storage.s3 import S3Store
+
+    endpoint = request.getfixturevalue("moto_endpoint")
+    return S3Store(f"s3://{new_bucket(endpoint)}/some prefix", client(endpoint, "s3"))
+
+
+STORES: dict[str, StoreFactory] = {
+    "local": lambda _request, tmp: LocalStore(tmp / "bucket"),
+    "s3": _s3_store,
+}
 
 
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return STORES[request.param](tmp_path)
+    return STORES[request.param](request, tmp_path)
 
 
 def test_put_read_stat_delete(store: Store) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from pymediainfo import MediaInfo
 
 from avpipe.analysis.facts import AudioTrack, MediaFacts, VideoTrack
+from avpipe.analysis.ranged import RangedHttpFile, is_http_url
 from avpipe.errors import BadInputError, ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def probe(source: str | os.PathLike[str]) -> MediaFacts:
-    """Analyse one local file (or a URL libmediainfo can open) and return its facts."""
+    """Analyse one local file, or an http(s) URL read by ranges, and return its facts."""
     target = os.fspath(source)
     if not MediaInfo.can_parse():
         raise ConfigurationError("libmediainfo is not available: install pymediainfo with its bundled library.")
@@ -47,11 +48,18 @@ def probe(source: str | os.PathLike[str]) -> MediaFacts:
         raise BadInputError(f"{target} is a directory, not a media file.")
     try:
         with _LIBRARY_LOCK:  # libmediainfo's options and output are not safe across threads
-            info = MediaInfo.parse(target, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
+            if is_http_url(target):  # e.g. a presigned S3 URL: read by ranges, never downloaded whole
+                with RangedHttpFile(target) as remote:
+                    info = MediaInfo.parse(remote, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
+                    log.debug("analysed %d of %d bytes in %d ranged GETs", remote.bytes_fetched, remote.size,
+                              remote.requests)
+            else:
+                info = MediaInfo.parse(target, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
     except FileNotFoundError as exc:
         raise BadInputError(f"{target} does not exist.") from exc
     except (OSError, RuntimeError) as exc:
-        raise BadInputError(f"{target} could not be read: {exc}.") from exc
+        shown = target.split("?", 1)[0]  # never put a presigned URL's signature in a message
+        raise BadInputError(f"{shown} could not be read: {exc}.") from exc
     if not isinstance(info, MediaInfo):  # pragma: no cover - only with output=... which we never pass
         raise TypeError("MediaInfo.parse returned text instead of a MediaInfo object")
     facts = facts_from_mediainfo(info)

@@ -17,9 +17,10 @@ from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
+from avpipe.notify.base import Notifier
 from avpipe.pipeline.context import PipelineContext, Templates, utc_now
 from avpipe.pipeline.dispatch import dispatch
-from avpipe.pipeline.events import Event, ObjectCreated
+from avpipe.pipeline.events import Event, JobStateChange, ObjectCreated
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import retry_source
 from avpipe.storage.base import Store
@@ -39,6 +40,7 @@ class LocalRuntime:
     runner: FfmpegRunner
     probe: Callable[[str], MediaFacts] = mediainfo_probe
     clock: Callable[[], datetime] = utc_now
+    notifier: Notifier | None = None  # told of every finished job, in EventBridge's shape
     templates: Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,8 +48,10 @@ class LocalRuntime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalRuntime:
+        from avpipe.notify.registry import notifier_from_settings
+
         return cls(settings, open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url),
-                   FfmpegRunner(find_ffmpeg()))
+                   FfmpegRunner(find_ffmpeg()), notifier=notifier_from_settings(settings) or None)
 
     def context(self, emit: Callable[[Event], None]) -> PipelineContext:
         public = NotifyingStore(self.public, "public", emit)
@@ -57,10 +61,7 @@ class LocalRuntime:
 
     def run(self, event: Event) -> None:
         """Handle ``event`` and every event it causes, to completion."""
-        queue: deque[Event] = deque([event])
-        ctx = self.context(queue.append)
-        while queue:
-            dispatch(ctx, queue.popleft())
+        run_to_completion(self.context, event, self.notifier)
 
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
@@ -79,3 +80,22 @@ class LocalRuntime:
         key = INPUTS + (name or source.name)
         self.watch.put(key, source)
         return key
+
+
+def run_to_completion(
+    make_context: Callable[[Callable[[Event], None]], PipelineContext], event: Event, notifier: Notifier | None = None,
+) -> list[tuple[Event, Manifest | None]]:
+    """Dispatch ``event`` and every event the steps emit; notify each job outcome once handled.
+
+    Returns each event with the manifest its step produced (None where it did nothing).
+    """
+    queue: deque[Event] = deque([event])
+    ctx = make_context(queue.append)
+    results: list[tuple[Event, Manifest | None]] = []
+    while queue:
+        current = queue.popleft()
+        manifest = dispatch(ctx, current)
+        results.append((current, manifest))
+        if notifier is not None and isinstance(current, JobStateChange) and manifest is not None:
+            notifier.notify(current.to_eventbridge())
+    return results

@@ -36,7 +36,7 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
         refuse_references(head)  # before any tool opens it: nothing may make us read other files
         with ctx.watch.readable(event.key) as source:
             facts = ctx.probe(source)
-        plan = plan_for(ctx, keys, facts, lambda: head)
+        plan = plan_for(ctx, keys, facts, lambda: head, version=event.etag or ctx.watch.stat(event.key).etag)
         kind = str(plan.route)
         log.info("upload %s: %s -> %s", event.key, plan.route, plan.action)
         return _execute(ctx, plan, facts)
@@ -45,10 +45,12 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
                               media=facts.to_dict() if facts else None)
 
 
-def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes]) -> AssetPlan:
+def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes],
+             version: str | None = None) -> AssetPlan:
     """The plan for an analysed upload (also what ``avpipe plan`` prints).
 
-    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know.
+    ``head`` reads the file's first bytes, for caption formats MediaInfo does not know;
+    ``version`` (the upload's ETag) keys the transcode request's idempotency token.
     """
     refuse_reference_container(facts.container)
     if facts.is_truncated:
@@ -57,7 +59,8 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
     if routed is Route.UNSUPPORTED and looks_like_captions(facts.size_bytes, head):
         routed = Route.CAPTION
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
-                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri)
+                      audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
+                      upload_version=version)
 
 
 def _execute(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts) -> Manifest:

@@ -30,6 +30,13 @@ class NotifyingStore(Store):
         self.inner.put(key, source, content_type)
         self.emit(ObjectCreated(self.name, key))
 
+    @property
+    def backing(self) -> Store:
+        return self.inner.backing
+
+    def copied_in(self, key: str) -> None:
+        self.emit(ObjectCreated(self.name, key))
+
     def delete(self, key: str) -> None:
         self.inner.delete(key)
 

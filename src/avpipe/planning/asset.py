@@ -15,7 +15,7 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
 from avpipe.config import Settings
 from avpipe.keys import AssetKeys
-from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job
+from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
 from avpipe.planning.templates import JobTemplate
 
@@ -66,19 +66,25 @@ def plan_asset(
     audio_template: JobTemplate,
     watch_uri: Callable[[str], str],
     public_uri: Callable[[str], str],
+    upload_version: str | None = None,
 ) -> AssetPlan:
-    """Decide everything that processing ``keys.input_key`` will do."""
+    """Decide everything that processing ``keys.input_key`` will do.
+
+    ``upload_version`` (the upload's ETag) makes the job request idempotent per upload.
+    """
     if route is Route.CAPTION:
         return AssetPlan(keys, route, Action.CONVERT_CAPTIONS, outputs=(keys.caption(),))
     if route is Route.UNSUPPORTED:
         return AssetPlan(keys, route, Action.REJECT)
     if route is Route.AUDIO and facts.is_mp3:
         return AssetPlan(keys, route, Action.COPY_MP3, outputs=(keys.audio,))
+    input_uri = watch_uri(keys.input_key)
     target = JobTarget(
-        input_uri=watch_uri(keys.input_key),
+        input_uri=input_uri,
         destination_uri=public_uri(keys.rendition_base),
         role_arn=settings.mediaconvert_role_arn,
         user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key},
+        request_token=client_request_token(input_uri, upload_version) if upload_version else None,
     )
     if route is Route.AUDIO:
         request = build_audio_job(audio_template, facts, target)

@@ -9,6 +9,7 @@ backend sends and what the local ffmpeg backend executes.
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -31,6 +32,7 @@ class JobTarget:
     destination_uri: str  # output base, e.g. s3://public/audiovideo/course1/intro
     role_arn: str
     user_metadata: dict[str, str]
+    request_token: str | None = None  # CreateJob's ClientRequestToken (see client_request_token)
 
 
 @dataclass(frozen=True)
@@ -131,4 +133,17 @@ def _request(body: dict[str, Any], target: JobTarget) -> dict[str, Any]:
     request["Role"] = target.role_arn
     request["Settings"] = body["Settings"]
     request["UserMetadata"] = {**body.get("UserMetadata", {}), **target.user_metadata}
+    if target.request_token:
+        request["ClientRequestToken"] = target.request_token
     return request
+
+
+def client_request_token(input_uri: str, version: str) -> str:
+    """An idempotency token for one version of one upload: 64 hex characters.
+
+    ``input_uri`` names bucket and key (``s3://bucket/inputs/a.mp4``), ``version`` is the
+    object's ETag. A re-delivered S3 event for the same object gives the same token, so
+    MediaConvert returns the job it already made instead of starting (and billing) another;
+    a new upload under the same key has a new ETag and so a new job.
+    """
+    return hashlib.sha256(f"{input_uri}\n{version}".encode()).hexdigest()

@@ -64,6 +64,14 @@ class Store(abc.ABC):
             return False
         return True
 
+    @property
+    def backing(self) -> Store:
+        """The store that really holds the objects (wrappers return the store they wrap)."""
+        return self
+
+    def copied_in(self, key: str) -> None:
+        """Told after another backend wrote ``key`` here directly (a server-side copy)."""
+
     def key_for_uri(self, uri: str) -> str | None:
         """The key that ``uri`` names in this store, or None when it points elsewhere."""
         return None
