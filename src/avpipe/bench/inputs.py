@@ -4,7 +4,7 @@
   or camera file. Film grain (``noise``) keeps it from being trivially cheap to decode and
   encode, as ``testsrc2`` alone would be.
 - ``audio_mp3``: 10 min of stereo MP3 at 128 kbit/s.
-- ``large``: an MP4 of at least ``large_mb`` MiB: a 4 s segment of noisy 1080p H.264 at
+- ``large``: an MP4 of at least ``large_mb`` MiB: a 4 s segment (1 s with ``--quick``) of noisy 1080p H.264 at
   ~120 Mbit/s (2 s GOPs, stereo AAC), encoded once with x264 ``ultrafast``, then repeated
   with ``-stream_loop`` and copied (no re-encode) into one file. The ``moov`` index stays
   at the end, as cameras write it, so analysing the file means seeking to its end.
@@ -32,10 +32,12 @@ class InputSizes:
     large_mb: int = 1024
     short_clips: int = 50
     caption_cues: int = 3000
+    large_segment_seconds: float = 4.0
 
     @classmethod
     def quick(cls) -> InputSizes:
-        return cls(clip_seconds=2.0, audio_seconds=20.0, large_mb=24, short_clips=4, caption_cues=100)
+        return cls(clip_seconds=2.0, audio_seconds=20.0, large_mb=24, short_clips=4, caption_cues=100,
+                   large_segment_seconds=1.0)
 
 
 class Inputs:
@@ -79,7 +81,7 @@ class Inputs:
         path, ready = self._cached(f"large_{self.sizes.large_mb}mb.mp4")
         if not ready:
             segment = self.folder / "large_segment.mp4"
-            self._run(*_grainy_av(1920, 1080, 30, 4.0, grain=20),
+            self._run(*_grainy_av(1920, 1080, 30, self.sizes.large_segment_seconds, grain=20),
                       "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "100M", "-maxrate", "100M",
                       "-bufsize", "200M", "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k",
                       "-f", "mp4", str(segment))

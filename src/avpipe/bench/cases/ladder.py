@@ -91,9 +91,10 @@ def _ffmpeg(spec: Spec, args: list[str]) -> None:
 def rung_numbers(request: dict[str, Any]) -> list[dict[str, Any]]:
     """Per rung, the numbers a person would copy from the job: size, bit rates, threads."""
     from avpipe.transcode.ffmpeg_args import encoder_threads
+    from avpipe.transcode.local import available_cores
 
     outputs = request["Settings"]["OutputGroups"][0]["Outputs"]
-    threads = encoder_threads(outputs)
+    threads = encoder_threads(outputs, available_cores())
     rungs = []
     for index, output in enumerate(outputs):
         video = output["VideoDescription"]
