@@ -34,10 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown case(s) {unknown}; choose from {sorted(CASES)}" if unknown else "--repeat must be >= 1")
     work = args.work / ("quick" if args.quick else "full")
     options = BenchOptions(cases, args.repeat, work.resolve(), sizes, find_ffmpeg())
-    report = build_report(run_cases(options, lambda line: print(line, file=sys.stderr, flush=True)), args.repeat)
-    print(render(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    def save(results: dict[int, dict[str, list[dict[str, object]]]]) -> None:
+        if args.json:  # after every case, so a long run interrupted still leaves its numbers
+            args.json.write_text(json.dumps(build_report(results, args.repeat), indent=2) + "\n", encoding="utf-8")
+
+    results = run_cases(options, lambda line: print(line, file=sys.stderr, flush=True), save)
+    print(render(build_report(results, args.repeat)))
     return 0
 
 

@@ -30,8 +30,10 @@ class BenchOptions:
     ffmpeg: str
 
 
-def run_cases(options: BenchOptions, progress: Callable[[str], None] = print) -> dict[int, dict[str, list[Trial]]]:
-    """Every case's trials: ``{case: {variant: [trial, ...]}}`` in the order they ran."""
+def run_cases(options: BenchOptions, progress: Callable[[str], None] = print,
+              case_done: Callable[[dict[int, dict[str, list[Trial]]]], None] = lambda _results: None,
+              ) -> dict[int, dict[str, list[Trial]]]:
+    """Every case's trials: ``{case: {variant: [trial, ...]}}``; ``case_done`` sees the results so far."""
     selected = [CASES[number] for number in options.cases]
     results: dict[int, dict[str, list[Trial]]] = {}
     with _s3(any(c.needs_s3 for c in selected)) as (endpoint, traffic):
@@ -41,6 +43,7 @@ def run_cases(options: BenchOptions, progress: Callable[[str], None] = print) ->
             progress(f"case {case.number} ({case.name}): preparing")
             spec = case.prepare(env)
             results[case.number] = _alternate(case, spec, options.repeat, traffic, progress)
+            case_done(results)
     return results
 
 

@@ -8,7 +8,7 @@ seed's way: download the object to a temporary file and analyse that.
 from __future__ import annotations
 
 from avpipe.bench.cases.base import BenchEnv, Case, Metrics, Spec, Summary, Target, at_most
-from avpipe.bench.cases.s3_common import LARGE_INPUT, prepare_buckets, share, stores
+from avpipe.bench.cases.s3_common import LARGE_INPUT, downloaded, prepare_buckets, share, stores
 
 
 def prepare(env: BenchEnv) -> Spec:
@@ -26,7 +26,7 @@ def run(variant: str, spec: Spec) -> Metrics:
         with watch.readable(LARGE_INPUT) as source:
             facts = probe(source)
     else:
-        with watch.local_file(LARGE_INPUT) as path:
+        with downloaded(watch, LARGE_INPUT) as path:
             facts = probe(path)
     return {"duration_s": facts.duration_s, "object_mb": round(spec["large_size"] / 2**20, 1)}
 

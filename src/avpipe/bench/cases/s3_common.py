@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +58,22 @@ def stores(spec: Spec) -> tuple[Any, Any]:
 
     client = s3_client(spec["endpoint"])
     return S3Store(spec["watch"], client), S3Store(spec["public"], client)
+
+
+@contextmanager
+def downloaded(store: Any, key: str) -> Iterator[str]:
+    """The baselines' download: one streaming GET into a temporary file.
+
+    Not boto3's parallel ranged download: moto reads the whole object for every ranged
+    GET, so 128 ranges of a 1 GB object would measure moto rather than the approach.
+    """
+    suffix = os.path.splitext(key)[1]
+    with tempfile.TemporaryDirectory(prefix="avpipe-bench-") as folder:
+        path = os.path.join(folder, f"object{suffix}")
+        body = store.client.get_object(Bucket=store.bucket, Key=store.object_key(key))["Body"]
+        with open(path, "wb") as out:
+            shutil.copyfileobj(body, out, 1024 * 1024)
+        yield path
 
 
 def share(bytes_read: float | None, size: float) -> float | None:

@@ -6,8 +6,10 @@ copies through the process: download to a temporary file, upload from it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from avpipe.bench.cases.base import BenchEnv, Case, Metrics, Spec, Summary, Target, at_most
-from avpipe.bench.cases.s3_common import LARGE_INPUT, MP3_INPUT, prepare_buckets, stores
+from avpipe.bench.cases.s3_common import LARGE_INPUT, MP3_INPUT, downloaded, prepare_buckets, stores
 
 
 def prepare(env: BenchEnv) -> Spec:
@@ -15,15 +17,14 @@ def prepare(env: BenchEnv) -> Spec:
 
 
 def run(variant: str, spec: Spec) -> Metrics:
-    from avpipe.storage.base import Store
-
     watch, public = stores(spec)
     copies = ((MP3_INPUT, "audiovideo/song.mp3"), (LARGE_INPUT, "original/large-copy.mp4"))
     for source, target in copies:
         if variant == "avpipe":
             watch.copy_to(source, public, target)
-        else:
-            Store.copy_to(watch, source, public, target)  # the generic way: through a local file
+        else:  # through the process: download to a local file, upload it
+            with downloaded(watch, source) as path:
+                public.put(target, Path(path))
     return {"copied_mb": round((spec["mp3_size"] + spec["large_size"]) / 2**20, 1)}
 
 

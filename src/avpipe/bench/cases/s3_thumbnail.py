@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from avpipe.bench.cases.base import BenchEnv, Case, Metrics, Spec, Summary, Target, at_most
-from avpipe.bench.cases.s3_common import LARGE_ORIGINAL, prepare_buckets, share, stores
+from avpipe.bench.cases.s3_common import LARGE_ORIGINAL, downloaded, prepare_buckets, share, stores
 
 if TYPE_CHECKING:
     from avpipe.ffmpeg.runner import FfmpegRunner
@@ -38,7 +38,7 @@ def run(variant: str, spec: Spec) -> Metrics:
         if manifest is None or manifest.thumbnail is None:
             raise RuntimeError(f"no thumbnail was made: {manifest}")
     else:
-        with public.local_file(LARGE_ORIGINAL) as path, tempfile.TemporaryDirectory() as tmp:
+        with downloaded(public, LARGE_ORIGINAL) as path, tempfile.TemporaryDirectory() as tmp:
             output = os.path.join(tmp, "frame.jpg")
             runner.run(thumbnail_args(path, output, thumbnail_time(spec["large_duration_s"], 7.0), 1920, 1080))
             public.put("thumbnail/large-baseline.jpg", Path(output))
