@@ -76,13 +76,13 @@ def test_ffmpeg_killed_without_retries_fails_as_transient_with_nothing_public(
 
 
 class FullDiskStore(LocalStore):
-    """A real local store whose device is full for renditions: writes there end in ENOSPC."""
+    """A real local store whose device is full for renditions: taking them in ends in ENOSPC."""
 
-    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
-        if key.startswith("audiovideo/"):
+    def adopt(self, key: str, path: Path, content_type: str | None = None) -> None:
+        if key.startswith("staging/"):
             with open("/dev/full", "wb") as device:  # Linux's always-full device: a real ENOSPC
                 device.write(b"x" * 65536)
-        super().put(key, source, content_type)
+        super().adopt(key, path, content_type)
 
 
 def test_a_full_disk_fails_visibly_and_keeps_the_upload(tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str) -> None:

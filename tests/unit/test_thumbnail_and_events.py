@@ -46,3 +46,14 @@ def test_job_errors_are_classified(code: int | None, category: str | None, expec
     event = JobStateChange("j", "ERROR", {}, error_code=code, error_message="It broke.", error_category=category)
     error = classify_job_error(event)
     assert type(error) is expected and str(error) == "It broke."
+
+
+def test_ffmpeg_failures_are_classified() -> None:
+    from avpipe.ffmpeg.runner import FfmpegResult, _failure
+
+    full = _failure(FfmpegResult(1, "[out#0/mp4] Error writing trailer: No space left on device\n"))
+    assert isinstance(full, TransientError) and "No space left on device" in str(full)
+    broken = _failure(FfmpegResult(183, "moov atom not found\nout.mp4: Invalid data found when processing input\n"))
+    assert isinstance(broken, BadInputError) and "Invalid data found" in str(broken)
+    killed = _failure(FfmpegResult(-9, ""))
+    assert isinstance(killed, TransientError) and "SIGKILL" in str(killed)

@@ -18,6 +18,8 @@ ProgressCallback = Callable[[float], None]
 # Lines of ffmpeg's stderr that explain a failure better than its last line does.
 _NOISE = re.compile(r"^(Conversion failed!|Exiting normally.*|\s*$)")
 _STDERR_KEEP = 64 * 1024
+# failures of the machine, not the input: retrying elsewhere or later may succeed
+_ENVIRONMENT_FAILURES = ("No space left on device", "Cannot allocate memory", "Disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def _failure(result: FfmpegResult) -> Exception:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         return TransientError(f"ffmpeg was stopped by signal {name} before it finished.")
     reason = explain(result.stderr_tail)
+    if any(marker in result.stderr_tail for marker in _ENVIRONMENT_FAILURES):
+        return TransientError(f"ffmpeg could not write its output: {reason}")
     return BadInputError(f"ffmpeg could not process the file: {reason}")
 
 

@@ -30,6 +30,13 @@ class NotifyingStore(Store):
         self.inner.put(key, source, content_type)
         self.emit(ObjectCreated(self.name, key))
 
+    def adopt(self, key: str, path: Path, content_type: str | None = None) -> None:
+        self.inner.adopt(key, path, content_type)
+        self.emit(ObjectCreated(self.name, key))
+
+    def scratch_dir(self) -> str | None:
+        return self.inner.scratch_dir()
+
     @property
     def backing(self) -> Store:
         return self.inner.backing

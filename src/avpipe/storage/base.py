@@ -79,6 +79,17 @@ class Store(abc.ABC):
         """Told after another backend wrote ``key`` here directly (a server-side copy)."""
         return None  # a plain store has no one to tell; NotifyingStore emits an event
 
+    def adopt(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """Store a local file the caller owns and will not use again (default: ``put`` it).
+
+        A backend on the same filesystem may move the file in instead of copying it.
+        """
+        self.put(key, path, content_type)
+
+    def scratch_dir(self) -> str | None:
+        """Where to write files destined for :meth:`adopt` (None: the system's temp folder)."""
+        return None
+
     def key_for_uri(self, uri: str) -> str | None:
         """The key that ``uri`` names in this store, or None when it points elsewhere."""
         return None

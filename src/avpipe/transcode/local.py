@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import posixpath
 import tempfile
 import uuid
@@ -21,6 +22,15 @@ from avpipe.transcode.support import check_supported
 log = logging.getLogger(__name__)
 ERROR_CODE_BAD_INPUT = 1010  # MediaConvert's code for an input it cannot read
 ERROR_CODE_INTERNAL = 1999
+SCRATCH_PREFIX = "avpipe-job-"
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
 
 
 class JobProgress(Protocol):
@@ -45,6 +55,7 @@ class LocalTranscoder:
         emit: Callable[[Event], None],
         *,
         threads: int = 0,
+        cores: int | None = None,
         new_id: Callable[[], str] = lambda: f"local-{uuid.uuid4().hex[:16]}",
         progress: JobProgress | None = None,
     ) -> None:
@@ -52,6 +63,7 @@ class LocalTranscoder:
         self.stores = stores
         self.emit = emit
         self.threads = threads
+        self.cores = cores if cores is not None else available_cores()
         self.new_id = new_id
         self.progress = progress
 
@@ -80,14 +92,16 @@ class LocalTranscoder:
         if destination.endswith("/"):  # MediaConvert then names outputs after the input file
             destination += posixpath.splitext(posixpath.basename(source_key))[0]
         target_store, base_key = locate(destination, self.stores)
-        with source_store.readable(source_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-job-") as tmp:
-            job = ffmpeg_job(settings, source, tmp, threads=self.threads)
+        scratch = target_store.scratch_dir()  # outputs written there are moved in, not copied
+        with source_store.readable(source_key) as source, \
+                tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=scratch) as tmp:
+            job = ffmpeg_job(settings, source, tmp, threads=self.threads, cores=self.cores)
             self._run(job.args, metadata)
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
             for planned, output in zip(job.outputs, videos, strict=True):
                 key = f"{base_key}{planned.name_modifier}{planned.extension}"
-                target_store.put(key, Path(planned.path))
+                target_store.adopt(key, Path(planned.path))
                 video = output.get("VideoDescription") or {}
                 results.append(JobOutput(target_store.uri(key), video.get("Width"), video.get("Height")))
         return tuple(results)

@@ -1,0 +1,42 @@
+"""A smoke run of ``python -m avpipe.bench --quick``: the report's structure, never its timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from avpipe.bench.cases import CASES
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_run_reports_every_variant_with_medians_memory_and_targets(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "avpipe.bench", "--quick", "--repeat", "2", "--cases", "5,4",
+         "--json", str(report_path), "--work", str(tmp_path / "work")],
+        capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["repeat"] == 2 and report["machine"]["cores"] >= 1
+    assert [case["case"] for case in report["cases"]] == [5, 4]
+    for case in report["cases"]:
+        assert case["variants"] == list(CASES[case["case"]].variants)
+        for variant in case["variants"]:
+            assert len(case["trials"][variant]) == 2
+            medians = case["medians"][variant]
+            assert medians["wall_s"] > 0 and medians["cpu_s"] >= 0 and medians["peak_rss_mb"] > 0
+        assert set(case["wall_ratio_to"]) == set(case["variants"][1:])
+    captions, copies = report["cases"]
+    assert {k for k in captions["medians"]["avpipe"] if k.startswith("cues_per_s_")} == {
+        f"cues_per_s_{name}" for name in ("SRT", "WebVTT", "SCC", "DFXP", "SAMI")}
+    # the copies are server-side: no object byte passes through the process, unlike the baseline's
+    assert copies["medians"]["avpipe"]["s3_object_bytes_read"] == 0
+    assert copies["medians"]["through_client"]["s3_object_bytes_read"] > 0
+    assert [t["met"] for t in copies["targets"]] == [True]
+    assert "| 5 captions | avpipe |" in done.stdout and "targets:" in done.stdout
