@@ -8,6 +8,7 @@ import pytest
 
 from avpipe.ffmpeg import find_ffmpeg
 
+from hostile_corpus import Listener
 from media import MediaLibrary
 
 
@@ -30,3 +31,11 @@ def moto_endpoint() -> Iterator[str]:
 
     with running_moto_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A TCP listener on 127.0.0.1 counting connections: proof that nothing reached out."""
+    server = Listener()
+    yield server
+    server.close()

@@ -3,7 +3,6 @@ running, the upload is kept, no request leaves ffmpeg and no local file content 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ from avpipe.pipeline.local_runtime import LocalRuntime
 
 from hostile_corpus import SECRET, Listener, corpus
 from media import MediaLibrary
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
 
 
 def test_corpus_fails_cleanly(tmp_path: Path, media: MediaLibrary, listener: Listener) -> None:

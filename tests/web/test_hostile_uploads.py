@@ -21,12 +21,6 @@ def big_api(tmp_path: Path) -> Iterator[ApiServer]:
     yield from serve_app(tmp_path, WebSettings(chunk_bytes=256 * 1024, max_upload_bytes=16 * 1024 * 1024))
 
 
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
-
 
 def upload(api: ApiServer, name: str, data: bytes) -> int:
     """Upload in two chunks (one when tiny) the way the page does; return the last status."""
