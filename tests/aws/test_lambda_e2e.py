@@ -5,6 +5,7 @@ sends them). MediaConvert, which moto lacks, is a botocore Stubber."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -187,3 +188,31 @@ def test_mp3_uploads_are_copied_server_side(aws: SimpleNamespace, media: Any) ->
     for key in ("audiovideo/song été.mp3", "original/song été.mp3"):
         assert aws.s3.get_object(Bucket=PUBLIC, Key=key)["Body"].read() == media.mp3.read_bytes()
     assert keys(aws.s3, WATCH, "inputs/") == []
+
+
+def test_duplicate_concurrent_deliveries_make_one_job(aws: SimpleNamespace, media: Any) -> None:
+    """S3 delivers at least once: the same event handled by four Lambdas at once, then again later."""
+    aws.s3.upload_file(str(media.tiny), WATCH, "inputs/dup.mp4")
+    etag = aws.s3.head_object(Bucket=WATCH, Key="inputs/dup.mp4")["ETag"].strip('"')
+    uploaded = event("s3_uploads_two_videos.json")
+    uploaded["Records"] = uploaded["Records"][:1]
+    uploaded["Records"][0]["s3"]["object"].update(key="inputs/dup.mp4", eTag=etag)
+    handlers.use_runtime(AwsRuntime.from_env({**aws.env, "AVPIPE_BACKEND": "local"}, s3=aws.s3, sns=aws.sns))
+    barrier, summaries = threading.Barrier(4), []
+
+    def deliver() -> None:
+        barrier.wait()
+        summaries.append(handlers.media_lambda_handler(uploaded, CONTEXT))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    summaries.append(handlers.media_lambda_handler(uploaded, CONTEXT))  # a late re-delivery
+    jobs = [h for s in summaries for h in s["handled"] if h["event"].startswith("job:")]
+    assert len(jobs) == 1 and jobs[0]["status"] == "complete"
+    assert all(s["failed"] == [] for s in summaries)
+    manifest = json.loads(aws.s3.get_object(Bucket=PUBLIC, Key="json/dup.json")["Body"].read())
+    assert [h["status"] for h in manifest["history"]] == ["processing", "complete"]
+    assert len(notifications(aws)) == 1
