@@ -22,8 +22,9 @@ from avpipe.keys import AssetKeys
 from avpipe.planning.asset import plan_asset
 from avpipe.planning.jobs import client_request_token
 from avpipe.planning.templates import load_template
+from avpipe.retrying import RetryPolicy
 from avpipe.storage.s3 import S3Store
-from avpipe.transcode.mediaconvert import MediaConvertTranscoder, RetryPolicy
+from avpipe.transcode.mediaconvert import MediaConvertTranscoder
 
 ROLE = "arn:aws:iam::123456789012:role/avpipe-mediaconvert"
 QUEUE = "arn:aws:mediaconvert:eu-west-1:123456789012:queues/avpipe"

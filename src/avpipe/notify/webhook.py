@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from avpipe.errors import ConfigurationError, TransientError
+from avpipe.retrying import RetryPolicy
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Avpipe-Signature"
@@ -62,19 +63,18 @@ class WebhookNotifier:
         self.opener = opener
         self.sleep = sleep
         self.clock = clock
-        self.attempts = attempts
-        self.base_delay_s = base_delay_s
+        self.retry = RetryPolicy(attempts=attempts, base_s=base_delay_s)
         self.timeout_s = timeout_s
 
     def notify(self, event: dict[str, Any]) -> None:
         body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        for attempt in range(self.attempts):
+        for attempt in range(self.retry.attempts):
             try:
                 status = self._post(body)
             except TransientError as exc:
-                if attempt == self.attempts - 1:
+                if attempt == self.retry.attempts - 1:
                     raise
-                delay = self.base_delay_s * 2.0**attempt
+                delay = self.retry.delay(attempt)
                 log.warning("webhook delivery failed (%s); retrying in %.1f s", exc, delay)
                 self.sleep(delay)
             else:

@@ -23,8 +23,10 @@ from avpipe.pipeline.events import ObjectCreated
 from avpipe.pipeline.execute_plan import execute_plan
 from avpipe.pipeline.failures import record_failure
 from avpipe.planning.asset import AssetPlan, plan_asset
+from avpipe.retrying import RetryPolicy
 
 log = logging.getLogger(__name__)
+TRANSIENT_RETRY = RetryPolicy(base_s=1.0, cap_s=30.0)  # attempts come from Settings.transient_retries
 
 
 def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None:
@@ -114,9 +116,9 @@ def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
     return event.etag or info.etag or f"size-{info.size}"
 
 
-def backoff_delay(retry: int, base_s: float = 1.0, cap_s: float = 30.0) -> float:
-    """Seconds to wait before retry number ``retry`` (1, 2, 4 ... capped)."""
-    return float(min(cap_s, base_s * 2 ** (retry - 1)))
+def backoff_delay(retry: int) -> float:
+    """Seconds to wait before retry number ``retry`` of a transient failure (1, 2, 4 ... 30)."""
+    return TRANSIENT_RETRY.delay(retry - 1)
 
 
 

@@ -32,10 +32,10 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError
+from avpipe.retrying import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,8 @@ CONFIGURATION_CODES = frozenset({"ForbiddenException", "NotFoundException", "Con
 _INPUT_MENTION = re.compile(r"FileInput|input file", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt n waits ``uniform(0, min(cap, base * 2**n))``."""
-
-    attempts: int = 6
-    base_s: float = 0.5
-    cap_s: float = 20.0
-
-    def delay(self, attempt: int, jitter: float) -> float:
-        return min(self.cap_s, self.base_s * 2.0**attempt) * jitter
+# throttled CreateJob calls: full jitter, attempt n waits uniform(0, min(20, 0.5 * 2**n)) s
+CREATE_JOB_RETRY = RetryPolicy(attempts=6, base_s=0.5, cap_s=20.0)
 
 
 class MediaConvertTranscoder:
@@ -70,7 +62,7 @@ class MediaConvertTranscoder:
         client: Any,
         *,
         queue: str | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = CREATE_JOB_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
