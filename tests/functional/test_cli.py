@@ -137,3 +137,15 @@ def test_watch_command_processes_dropped_files_until_interrupted(tmp_path: Path,
         out, err = watcher.communicate(timeout=30)
     assert watcher.returncode == 0, err
     assert "watching" in out and "Traceback" not in err
+
+
+def test_readme_demo_command(tmp_path: Path) -> None:
+    """The README's run command ends in `avpipe demo`: it must keep working as written."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin/avpipe demo" in readme
+    result = avpipe("demo", data=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "avpipe-demo.mp4" in result.stdout and "avpipe-demo.srt" in result.stdout
+    manifest = json.loads((tmp_path / "public/json/avpipe-demo.json").read_text())
+    assert manifest["status"] == "complete" and [o["rung"] for o in manifest["outputs"]] == [360, 480, 720]
+    assert manifest["thumbnail"] and manifest["captions"][0]["cues"] == 3
