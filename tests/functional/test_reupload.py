@@ -31,3 +31,13 @@ def test_reupload_replaces_outputs_and_removes_renditions_the_new_source_lacks(
     assert second is not None and second.status is Status.COMPLETE
     assert published(runtime) == ["audiovideo/talk_360p.mp4", "audiovideo/talk_720p.mp4"]
     assert list(runtime.public.list("staging/")) == [], "nothing left in staging"
+
+
+def test_an_mp3_replacing_a_video_retires_its_renditions_and_thumbnail(tmp_path: Path, media: MediaLibrary) -> None:
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, rungs=(360,)))
+    first = runtime.process_key(runtime.submit_file(str(media.landscape_720p), "talk.mp4"))
+    assert first is not None and first.thumbnail == "thumbnail/talk.jpg"
+    second = runtime.process_key(runtime.submit_file(str(media.mp3), "talk.mp3"))
+    assert second is not None and second.status is Status.COMPLETE and second.kind == "audio"
+    assert published(runtime) == ["audiovideo/talk.mp3"]
+    assert second.thumbnail is None and not runtime.public.exists("thumbnail/talk.jpg")

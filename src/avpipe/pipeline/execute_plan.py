@@ -6,12 +6,14 @@ import logging
 from dataclasses import replace
 
 from avpipe.analysis.facts import MediaFacts
+from avpipe.analysis.routing import Route
 from avpipe.errors import UnsupportedMediaError
 from avpipe.manifest.model import Manifest, OutputEntry, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest, update_manifest
 from avpipe.pipeline.caption_upload import convert_caption_upload
 from avpipe.pipeline.claims import ClaimState
 from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.publish import retire_previous
 from avpipe.planning.asset import Action, AssetPlan
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,8 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
         media=facts.to_dict(), captions=previous.captions if previous else (),
         # an earlier upload's outputs stay listed (and served) until the new ones are published
-        outputs=previous.outputs if previous else (), thumbnail=previous.thumbnail if previous else None,
+        outputs=previous.outputs if previous else (),
+        thumbnail=previous.thumbnail if previous and plan.route is Route.VIDEO else None,
         history=({"at": now, "status": "processing", "message": f"analysed; action {plan.action}"},),
     )
     save_manifest(ctx.public, manifest)
@@ -62,8 +65,9 @@ def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manif
 
 def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest) -> Manifest:
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.audio)
-    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged",
-                             outputs=(OutputEntry(plan.keys.audio, "audio"),))
+    outputs = (OutputEntry(plan.keys.audio, "audio"),)
+    retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
+    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
     save_manifest(ctx.public, done)
     ctx.watch.delete(plan.keys.input_key)
     return done

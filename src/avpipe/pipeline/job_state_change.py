@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import posixpath
-import re
 
 from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError, category_of
-from avpipe.keys import AUDIOVIDEO, STAGING, published_key
-from avpipe.manifest.model import ErrorInfo, Manifest, OutputEntry, Status
+from avpipe.keys import STAGING, AssetKeys
+from avpipe.manifest.model import ErrorInfo, Manifest, Status
 from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.claims import ClaimState, settle
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
+from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload
+from avpipe.pipeline.publish import publish_output, retire_previous
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
-_RUNG = re.compile(r"_(\d+)p\.mp4$")
 
 
 def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | None:
@@ -49,8 +47,9 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
 def _complete(
     ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]
 ) -> Manifest | None:
-    outputs = tuple(_publish(ctx, output) for output in event.outputs)
-    _remove_stale(ctx, manifest.outputs, outputs)
+    outputs = tuple(publish_output(ctx, output) for output in event.outputs)
+    if manifest.source:
+        retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
     message = f"job {event.job_id} complete"
     done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job) if current.source == manifest.source else None)
@@ -102,26 +101,3 @@ def classify_job_error(event: JobStateChange) -> AvpipeError:
     if category == "transient" or (category is None and code >= 3000):
         return TransientError(message)
     return BadInputError(message)
-
-
-def _publish(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
-    """Move one finished output from ``staging/`` to its public name (a re-delivered event
-    finds it published already)."""
-    _, staged = locate(output.uri, [ctx.public])
-    key = published_key(staged) if staged.startswith(STAGING) else staged
-    if key != staged and ctx.public.exists(staged):
-        ctx.public.move(staged, key)  # a rename locally; a server-side copy and delete on S3
-        log.info("published %s", key)
-    match = _RUNG.search(key)
-    kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
-    return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
-                       width=output.width, height=output.height)
-
-
-def _remove_stale(ctx: PipelineContext, old: tuple[OutputEntry, ...], new: tuple[OutputEntry, ...]) -> None:
-    """Renditions of an earlier upload of this name that the new source no longer has."""
-    keep = {entry.key for entry in new}
-    for entry in old:
-        if entry.key not in keep and entry.key.startswith(AUDIOVIDEO):
-            ctx.public.delete(entry.key)
-            log.info("removed %s, which the new upload no longer has", entry.key)

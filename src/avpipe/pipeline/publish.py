@@ -1,0 +1,46 @@
+"""Making a finished job's outputs public, and retiring what an earlier upload of the same
+name left that the new one does not replace."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+
+from avpipe.keys import AUDIOVIDEO, STAGING, AssetKeys, published_key
+from avpipe.manifest.model import OutputEntry
+from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.events import JobOutput
+from avpipe.storage.registry import locate
+
+log = logging.getLogger(__name__)
+_RUNG = re.compile(r"_(\d+)p\.mp4$")
+
+
+def publish_output(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
+    """Move one finished output from ``staging/`` to its public name (a re-delivered event
+    finds it published already)."""
+    _, staged = locate(output.uri, [ctx.public])
+    key = published_key(staged) if staged.startswith(STAGING) else staged
+    if key != staged and ctx.public.exists(staged):
+        ctx.public.move(staged, key)  # a rename locally; a server-side copy and delete on S3
+        log.info("published %s", key)
+    match = _RUNG.search(key)
+    kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
+    return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
+                       width=output.width, height=output.height)
+
+
+def retire_previous(
+    ctx: PipelineContext, keys: AssetKeys, old: tuple[OutputEntry, ...], new: tuple[OutputEntry, ...], kind: str
+) -> None:
+    """Remove an earlier upload's outputs the new one lacks: renditions it no longer has, and
+    the thumbnail when the asset is no longer a video."""
+    keep = {entry.key for entry in new}
+    for entry in old:
+        if entry.key not in keep and entry.key.startswith(AUDIOVIDEO):
+            ctx.public.delete(entry.key)
+            log.info("removed %s, which the new upload no longer has", entry.key)
+    if kind != "video" and ctx.public.exists(keys.thumbnail):
+        ctx.public.delete(keys.thumbnail)
+        log.info("removed %s: %s is no longer a video", keys.thumbnail, keys.name)
