@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from avpipe.errors import UnsupportedMediaError
+from avpipe.errors import BadInputError, UnsupportedMediaError
 
 HEAD_BYTES = 4096
 _SIGNATURES = (
@@ -25,6 +25,13 @@ _SIGNATURES = (
 )
 REFERENCE_CONTAINERS = frozenset({"HLS", "DASH MPD", "DCP CPL", "DCP PKL", "DCP AM", "IMF CPL", "IMF AM", "ISM",
                                   "SMIL", "P2 Clip", "XDCAM Clip", "SequenceInfo"})
+
+
+def screen_head(head: bytes) -> None:
+    """Refuse, from its first bytes alone, an upload no tool should open: empty, or a reference file."""
+    if not head:
+        raise BadInputError("The file is empty (0 bytes).")
+    refuse_references(head)
 
 
 def refuse_references(head: bytes) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from avpipe.analysis.facts import MediaFacts
-from avpipe.analysis.guard import refuse_reference_container, refuse_references
+from avpipe.analysis.guard import refuse_reference_container, screen_head
 from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
 from avpipe.errors import BadInputError, category_of
@@ -93,9 +93,7 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     key = attempt.keys.input_key
     log.info("upload %s: analysing (attempt %d)", key, attempt.number)
     head = ctx.watch.read_bytes(key, 0, SNIFF_BYTES)
-    if not head:
-        raise BadInputError("The file is empty (0 bytes).")
-    refuse_references(head)  # before any tool opens it: nothing may make us read other files
+    screen_head(head)  # before any tool opens it: nothing may make us read other files
     with ctx.watch.readable(key) as source:
         attempt.facts = ctx.probe(source)
     # a retry is a new job request: its idempotency token must differ from the failed attempt's
@@ -119,8 +117,6 @@ def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
 def backoff_delay(retry: int) -> float:
     """Seconds to wait before retry number ``retry`` of a transient failure (1, 2, 4 ... 30)."""
     return TRANSIENT_RETRY.delay(retry - 1)
-
-
 
 
 def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes],

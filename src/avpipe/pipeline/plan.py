@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from avpipe.analysis.guard import refuse_references
+from avpipe.analysis.guard import screen_head
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.planning.asset import AssetPlan
@@ -24,7 +24,7 @@ def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
     keys = AssetKeys.for_input(INPUTS + path.name)
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    refuse_references(head)
+    screen_head(head)
     facts = runtime.probe(str(path))
     ctx = runtime.context(lambda _event: None)
     return plan_for(ctx, keys, facts, lambda: head)
