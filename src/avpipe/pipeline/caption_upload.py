@@ -18,6 +18,7 @@ from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
 from avpipe.storage.base import Store
+from avpipe.storage.fingerprint import sha256_bytes
 
 log = logging.getLogger(__name__)
 MAX_CAPTION_BYTES = DEFAULT_MAX_CAPTION_BYTES
@@ -72,10 +73,12 @@ def _publish(ctx: PipelineContext, keys: AssetKeys, conversion: CaptionConversio
     entries = []
     for track in conversion.tracks:
         key = keys.caption(track.language if several else None)
-        ctx.public.put(key, track.text.encode("utf-8"), content_type="text/vtt; charset=utf-8")
+        data = track.text.encode("utf-8")
+        ctx.public.put(key, data, content_type="text/vtt; charset=utf-8")
         log.info("captions %s: %d cue(s) -> %s", keys.input_key, track.cue_count, key)
         entries.append(CaptionEntry(source=keys.original, status="complete", key=key, language=track.language,
-                                    format=conversion.format.value, cues=track.cue_count))
+                                    format=conversion.format.value, cues=track.cue_count,
+                                    file=ctx.public.fingerprint(key, sha256_bytes(data))))
     return entries
 
 
