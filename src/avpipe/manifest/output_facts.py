@@ -182,7 +182,7 @@ def _sample_bytes(data: bytes, box: tuple[int, int] | None) -> int:
     body, stop = box
     size, count = struct.unpack_from(">II", data, body + 4)
     if size:
-        return size * count
+        return int(size * count)
     count = min(count, (stop - body - 12) // 4)
     return int(sum(struct.unpack_from(f">{count}I", data, body + 12))) if count else 0
 

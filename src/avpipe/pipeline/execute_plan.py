@@ -21,16 +21,21 @@ log = logging.getLogger(__name__)
 
 
 def execute_plan(
-    ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int
+    ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
+    *, reencode: bool = False,
 ) -> tuple[Manifest, ClaimState]:
-    """Do what the plan says; return the manifest and the upload's claim state afterwards."""
+    """Do what the plan says; return the manifest and the upload's claim state afterwards.
+
+    An upload with the bytes of the asset's published original is not encoded again
+    (recorded in the history), unless ``reencode`` (an operator's retry).
+    """
     if plan.action is Action.REJECT:
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
         manifest, converted = convert_caption_upload(ctx, plan.keys)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED
     digest = upload_digest(ctx.watch, plan.keys.input_key)  # the content identity (one read locally)
-    same = unchanged_original(ctx.public, plan.keys, str(plan.route), digest)
+    same = None if reencode else unchanged_original(ctx.public, plan.keys, str(plan.route), digest)
     if same is not None and digest is not None:
         done = record_identical(ctx.public, same, plan.keys, digest, version, ctx.clock())
         ctx.watch.delete(plan.keys.input_key)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import asdict, dataclass
 import io
+from dataclasses import asdict, dataclass
 from typing import Any
 
 PROOF_SHA256 = "sha256"
