@@ -39,7 +39,11 @@ def described(ctx: PipelineContext, entry: OutputEntry, *, sha256: str | None = 
               duration_s: float | None = None) -> OutputEntry:
     """``entry`` with what the public store vouches for (size, digest) and what a player needs
     (codecs, measured bitrates). ``sha256``: the digest of the bytes, when the caller knows it."""
-    record = ctx.public.fingerprint(entry.key, sha256)
+    try:
+        record = ctx.public.fingerprint(entry.key, sha256)
+    except FileNotFoundError:  # listed by the job but not there: verify will say so; nothing to record
+        log.warning("%s is not in the public store; no size or digest recorded", entry.key)
+        return entry
     facts = describe_output(ctx.public, entry.key, record.size, duration_s)
     return replace(entry, file=record, codecs=facts.codecs, bitrate=facts.bitrate,
                    video_bitrate=facts.video_bitrate, audio_bitrate=facts.audio_bitrate)
