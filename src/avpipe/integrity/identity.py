@@ -52,8 +52,14 @@ def record_identical(public: Store, current: Manifest, keys: AssetKeys, digest: 
     return updated or current
 
 
-def record_original(public: Store, keys: AssetKeys, digest: str | None) -> Manifest | None:
-    """Record the copied original's size and digest (``digest``: the upload's, it is a copy)."""
-    record = public.fingerprint(keys.original, digest)
+def record_original(watch: Store, public: Store, keys: AssetKeys, digest: str | None,
+                    version: str | None) -> Manifest | None:
+    """Record the copied original's size and digest (``digest``: the upload's, it is a copy of it,
+    as long as the upload is still the ``version`` that was hashed; else the copy is read)."""
+    try:
+        unchanged = version is not None and watch.stat(keys.input_key).etag == version
+    except FileNotFoundError:
+        unchanged = False
+    record = public.fingerprint(keys.original, digest if unchanged else None)
     return update_manifest(public, keys.name, lambda m: replace(m, original_file=record)
                            if m.source == keys.input_key else None)

@@ -42,7 +42,7 @@ def execute_plan(
         return done, ClaimState.DONE
     manifest = _start(ctx, plan, facts, version, attempts)
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
-    manifest = record_original(ctx.public, plan.keys, digest) or manifest
+    manifest = record_original(ctx.watch, ctx.public, plan.keys, digest, version) or manifest
     if plan.action is Action.COPY_MP3:
         return _finish_mp3(ctx, plan, manifest, digest), ClaimState.DONE
     assert plan.mediaconvert_job is not None
