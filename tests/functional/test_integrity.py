@@ -177,3 +177,12 @@ def test_a_retry_encodes_again_even_with_the_same_bytes(tmp_path: Path, media: M
     assert first is not None and first.job is not None
     again = runtime.retry("clip")
     assert again is not None and again.status == "complete" and again.job != first.job
+
+
+def test_a_caption_only_asset_verifies(tmp_path: Path, media: MediaLibrary) -> None:
+    runtime = make_runtime(tmp_path)
+    manifest = runtime.process_key(runtime.submit_file(str(media.srt), "notes.srt"))
+    assert manifest is not None and manifest.kind == "caption" and manifest.original_file is not None
+    assert manifest.original_file.sha256 == hashlib.sha256(media.srt.read_bytes()).hexdigest()
+    result = avpipe(tmp_path, "notes")
+    assert result.returncode == 0 and result.stdout.strip() == "notes: ok (2 files)", result.stdout

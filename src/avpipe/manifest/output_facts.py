@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from avpipe.storage.base import Store
 
 log = logging.getLogger(__name__)
-HEAD_BYTES = 64 * 1024
 MAX_MOOV_BYTES = 64 * 1024 * 1024
 _CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl"})
 _SAMPLE_ENTRY_BYTES = {b"avc1": 78, b"avc3": 78, b"mp4a": 28}  # fixed fields before the child boxes
@@ -52,7 +51,7 @@ def describe_output(store: Store, key: str, size: int, duration_s: float | None)
     try:
         moov = read_moov(store, key, size)
         tracks = mp4_tracks(moov) if moov is not None else []
-    except (OSError, ValueError, struct.error) as exc:
+    except (OSError, ValueError, IndexError, struct.error) as exc:
         log.warning("could not read the codecs of %s: %s", key, exc)
         return OutputFacts(bitrate=overall)
     video = next((t for t in tracks if t.handler == "vide"), None)
