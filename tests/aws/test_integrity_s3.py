@@ -10,10 +10,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -25,6 +27,7 @@ from avpipe.storage.s3 import S3Store
 from moto_server import CREDENTIALS, REGION, client, new_bucket
 
 NAME, VIDEO = "clip", "inputs/clip.mp4"
+SCHEMA = json.loads((Path(__file__).parents[2] / "src/avpipe/schemas/manifest.schema.json").read_text())
 RENDITION = "audiovideo/clip_360p.mp4"
 
 
@@ -78,6 +81,7 @@ def test_uploads_carry_s3_sha256_checksums_that_the_manifest_records(aws: Simple
         assert record.sha256 == hashlib.sha256(data).hexdigest(), key  # an independent hashlib computation
         assert record.etag == head["ETag"].strip('"') and record.checksum_sha256 == head["ChecksumSHA256"], key
     assert manifest.outputs[0].codecs is not None and manifest.outputs[0].codecs.endswith("mp4a.40.2")
+    jsonschema.validate(json.loads(body(aws, "json/clip.json")), SCHEMA)
 
 
 def mediaconvert_client() -> tuple[Any, Stubber]:
@@ -119,6 +123,7 @@ def test_objects_mediaconvert_wrote_get_what_s3_vouches_for(aws: SimpleNamespace
     assert manifest.original_file is not None and manifest.original_file.proof == "s3-checksum"
     assert manifest.original_file.sha256 == hashlib.sha256(media.landscape_720p.read_bytes()).hexdigest()
     assert verify(aws, NAME).returncode == 0
+    jsonschema.validate(json.loads(body(aws, "json/clip.json")), SCHEMA)
 
 
 @pytest.mark.parametrize("damage", ["one byte changed", "truncated", "deleted"])

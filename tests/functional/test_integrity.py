@@ -117,6 +117,7 @@ def test_verify_fails_naming_the_damaged_file(asset: tuple[LocalRuntime, Manifes
     check = load_manifest(runtime.public, "talk")
     assert check is not None and check.verification is not None and not check.verification.ok
     assert any(RENDITION in problem for problem in check.verification.problems)
+    jsonschema.validate(json.loads((tmp_path / "public/json/talk.json").read_text()), SCHEMA)
 
 
 def test_decode_catches_damage_that_keeps_the_size_and_digest_record(
