@@ -60,3 +60,14 @@ def test_esds_object_types() -> None:
     assert _esds_codec(esds(bytes([0x11, 0x90]))) == "mp4a.40.2"  # AAC LC
     assert _esds_codec(esds(bytes([0x2B, 0x92]))) == "mp4a.40.5"  # HE-AAC (SBR)
     assert _esds_codec(esds(b"", object_type=0x6B)) == "mp4a.6B"  # MP3 in MP4
+
+
+def test_the_probe_command_reports_the_aac_profile(media: MediaLibrary) -> None:
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "avpipe", "probe", str(media.m4a)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert [a["codec_profile"] for a in json.loads(result.stdout)["audio"]] == ["LC"]
