@@ -32,6 +32,7 @@ ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
 ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
 ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
+ENV_CAPTION_TIMEOUT_S = "AVPIPE_CAPTION_TIMEOUT_S"  # seconds one caption conversion may take
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
 ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
@@ -96,6 +97,7 @@ class Settings:
     sns_topic_arn: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    caption_timeout_s: float = 60.0  # a caption conversion running longer is refused (bad input)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -107,6 +109,8 @@ class Settings:
             )
         if self.thumbnail_seconds < 0:
             raise ConfigurationError("The thumbnail time must not be negative.")
+        if self.caption_timeout_s <= 0:
+            raise ConfigurationError(f"{ENV_CAPTION_TIMEOUT_S} must be a positive number of seconds.")
         if self.workers < 1:
             raise ConfigurationError("The number of workers must be at least 1.")
         if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
@@ -167,6 +171,8 @@ class Settings:
             kwargs["claim_ttl_s"] = _number(ENV_CLAIM_TTL_S, environ[ENV_CLAIM_TTL_S], float)
         if environ.get(ENV_TRANSIENT_RETRIES):
             kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
+        if environ.get(ENV_CAPTION_TIMEOUT_S):
+            kwargs["caption_timeout_s"] = _number(ENV_CAPTION_TIMEOUT_S, environ[ENV_CAPTION_TIMEOUT_S], float)
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -14,7 +14,9 @@ Everything here is pure: no files, no storage, no network. Every failure is an
 from avpipe.captions.convert import convert_to_webvtt
 from avpipe.captions.decode import decode_caption_bytes
 from avpipe.captions.detect import detect_caption_format
+from avpipe.captions.isolated import convert_isolated
 from avpipe.captions.model import (
+    DEFAULT_CAPTION_TIMEOUT_S,
     DEFAULT_MAX_CAPTION_BYTES,
     CaptionConversion,
     CaptionFormat,
@@ -22,10 +24,12 @@ from avpipe.captions.model import (
 )
 
 __all__ = [
+    "DEFAULT_CAPTION_TIMEOUT_S",
     "DEFAULT_MAX_CAPTION_BYTES",
     "CaptionConversion",
     "CaptionFormat",
     "VttTrack",
+    "convert_isolated",
     "convert_to_webvtt",
     "decode_caption_bytes",
     "detect_caption_format",

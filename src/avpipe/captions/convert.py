@@ -7,6 +7,7 @@ import logging
 from avpipe.captions.decode import decode_caption_bytes
 from avpipe.captions.detect import detect_caption_format
 from avpipe.captions.model import DEFAULT_MAX_CAPTION_BYTES, CaptionConversion
+from avpipe.captions.nesting import reject_deep_nesting
 from avpipe.captions.read import read_tracks
 from avpipe.captions.safety import reject_unsafe_markup
 from avpipe.captions.write import write_webvtt
@@ -28,6 +29,7 @@ def convert_to_webvtt(
     text = decode_caption_bytes(data, max_bytes=max_bytes)
     caption_format = detect_caption_format(text)
     reject_unsafe_markup(text, caption_format)
+    reject_deep_nesting(text, caption_format)
     sources = read_tracks(text, caption_format)
     tracks = tuple(
         track

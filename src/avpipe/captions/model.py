@@ -9,6 +9,9 @@ from dataclasses import dataclass
 #: film's captions take 100-500 kB in any format; pycaption's SAMI and DFXP readers
 #: grow worse than linearly, and at 5 MB a conversion takes up to half a minute.
 DEFAULT_MAX_CAPTION_BYTES = 5 * 1024 * 1024
+#: How long the conversion of one caption file may take (seconds) before it is refused.
+#: A legitimate 5 MB file converts in well under this; a hostile one is stopped here.
+DEFAULT_CAPTION_TIMEOUT_S = 60.0
 
 
 class CaptionFormat(enum.Enum):
