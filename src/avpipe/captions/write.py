@@ -45,6 +45,15 @@ def write_webvtt(track: SourceTrack, caption_format: CaptionFormat) -> VttTrack:
     return VttTrack(language=track.language, text=text, cue_count=len(written))
 
 
+def check_cues_match(
+    captions: list[Caption], written: list[Timing], caption_format: CaptionFormat
+) -> None:
+    """CaptionError unless ``written`` has every caption's times, and no others."""
+    captions = sorted(captions, key=lambda caption: caption.start)
+    _check_times(captions, caption_format)
+    _check_complete(captions, written, caption_format)
+
+
 def _single_track_set(track: SourceTrack, captions: list[Caption]) -> CaptionSet:
     source = track.source
     layout = getattr(source.get_captions(track.key), "layout_info", None)
