@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pycaption import Caption, CaptionSet, DFXPReader, SAMIReader, SCCReader, WebVTTReader
+from pycaption import Caption, CaptionSet, DFXPReader, SAMIReader, WebVTTReader
 from pycaption.exceptions import (
     CaptionLineLengthError,
     CaptionReadNoCaptions,
@@ -21,9 +21,9 @@ from pycaption.exceptions import (
     CaptionReadTimingError,
 )
 
-from avpipe.captions.detect import SCC_HEADER
 from avpipe.captions.language import canonical_language
 from avpipe.captions.model import CaptionFormat
+from avpipe.captions.scc import CompleteSCCReader, with_header_first
 from avpipe.captions.srt import SRT_LANGUAGE_KEY, read_srt
 from avpipe.captions.ttml import TtmlDocument, prepare_ttml
 from avpipe.errors import CaptionError
@@ -60,7 +60,7 @@ def read_tracks(text: str, caption_format: CaptionFormat) -> tuple[SourceTrack, 
         if caption_format is CaptionFormat.WEBVTT:
             caption_set = WebVTTReader().read(text.lstrip())
         elif caption_format is CaptionFormat.SCC:
-            caption_set = SCCReader().read(_scc_with_header_first(text))
+            caption_set = CompleteSCCReader().read(with_header_first(text))
         else:
             caption_set = SAMIReader().read(text)
     if caption_format is CaptionFormat.SAMI:
@@ -101,14 +101,6 @@ def _describe(caption_format: CaptionFormat, exc: Exception) -> str:
 def _only_track(caption_set: CaptionSet, key: str) -> tuple[SourceTrack, ...]:
     captions = tuple(caption_set.get_captions(key))
     return (SourceTrack(None, captions, caption_set, key),)
-
-
-def _scc_with_header_first(text: str) -> str:
-    """pycaption wants the SCC header as the very first line, exactly."""
-    lines = text.lstrip().split("\n")
-    if lines[0].strip() == SCC_HEADER:
-        lines[0] = SCC_HEADER
-    return "\n".join(lines)
 
 
 def _read_dfxp(text: str) -> tuple[SourceTrack, ...]:
