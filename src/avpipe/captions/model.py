@@ -28,9 +28,10 @@ class CaptionFormat(enum.Enum):
 class VttTrack:
     """One language of a caption file, as a complete WebVTT document.
 
-    ``language`` is the code the source file declares for these captions, kept as
-    written (``"en-US"``, ``"fr"``); it is ``None`` when the file declares none,
-    which is always the case for SRT, WebVTT and SCC.
+    ``language`` is the BCP 47 tag the source file declares for these captions, in
+    canonical form (``"en-US"``, ``"fr"``; see :mod:`avpipe.captions.language`); it
+    is ``None`` when the file declares none (or ``und``), which is always the case
+    for SRT, WebVTT and SCC. The manifest records ``None`` as ``"und"``.
     """
 
     language: str | None
