@@ -110,6 +110,7 @@ def facts_from_tracks(tracks: Sequence[Track]) -> MediaFacts:
     general = next((t for t in tracks if t.get("track_type") == "General"), {})
     videos = [t for t in tracks if t.get("track_type") == "Video"]
     real_videos = [t for t in videos if not is_cover_art_track(t) and _has_dimensions(t)]
+    unsized = [t for t in videos if not is_cover_art_track(t) and not _has_dimensions(t)]
     pictures = [t for t in videos if is_cover_art_track(t)]
     audio = tuple(_audio_track(t) for t in tracks if t.get("track_type") == "Audio")
     images = [t for t in tracks if t.get("track_type") == "Image"]
@@ -124,6 +125,7 @@ def facts_from_tracks(tracks: Sequence[Track]) -> MediaFacts:
         has_cover_art=_flag(general.get("cover")) or bool(pictures) or bool(images and audio),
         video_track_count=len(real_videos),
         is_truncated=_flag(general.get("istruncated")),
+        unsized_video=(_text(unsized[0].get("format")) or "unknown") if unsized and not real_videos else None,
     )
 
 
@@ -154,6 +156,7 @@ def _video_track(track: Track) -> VideoTrack:
         scan_type=_text(track.get("scan_type")),
         bit_depth=_int(track.get("bit_depth")),
         frame_count=_int(track.get("frame_count")),
+        duration_s=_seconds(track.get("duration")),
     )
 
 
@@ -172,7 +175,6 @@ def _has_dimensions(track: Track) -> bool:
     width, height = _int(track.get("width")), _int(track.get("height"))
     if width and height and width > 0 and height > 0:
         return True
-    log.warning("ignoring a video track without dimensions (format %r)", track.get("format"))
     return False
 
 
@@ -203,11 +205,17 @@ def _frame_rate(track: Track) -> float | None:
 
 
 def _duration_s(general: Track, tracks: Iterable[Track]) -> float | None:
-    millis = _float(general.get("duration"))
-    if millis is None:
-        found = [_float(t.get("duration")) for t in tracks if t.get("track_type") in ("Video", "Audio")]
-        millis = max((m for m in found if m is not None), default=None)
-    return millis / 1000.0 if millis is not None and millis >= 0 else None
+    """The longest audio or video stream; the container's duration only when no stream has one
+    (a subtitle or data track outlasting the media does not count)."""
+    found = [_seconds(t.get("duration")) for t in tracks
+             if t.get("track_type") in ("Video", "Audio") and not is_cover_art_track(t)]
+    longest = max((d for d in found if d is not None), default=None)
+    return longest if longest is not None else _seconds(general.get("duration"))
+
+
+def _seconds(millis: Any) -> float | None:
+    value = _float(millis)
+    return value / 1000.0 if value is not None and value >= 0 else None
 
 
 def _text_formats(tracks: Iterable[Track]) -> tuple[str, ...]:
