@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import IO, Any
 
 from avpipe.analysis.isobmff import ReadAt
@@ -39,17 +40,35 @@ DEFAULT_TIMEOUT_S = 60.0
 MAX_READ = 4 * 1024 * 1024  # the most one request may ask for
 BUFFER_SIZE = 256 * 1024
 _UNREADABLE = "MediaInfo could not analyse the file"
+# Where namespaces are not permitted, libcurl (which MediaInfo loads to follow URLs) is sent to a
+# closed loopback port instead of the network.
+_NOWHERE = "http://127.0.0.1:9"
+_NO_NETWORK_ENV = {name: _NOWHERE for name in ("ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+                                               "https_proxy", "FTP_PROXY", "ftp_proxy")}
 
 
-def parse_tracks(read: ReadAt, size: int, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 confine: bool = True) -> list[dict[str, Any]]:
-    """MediaInfo's tracks (``Track.to_data()`` dictionaries) for the file ``read`` serves.
+@dataclass(frozen=True)
+class Analysis:
+    """What the child reported: MediaInfo's tracks, and whether namespaces confined it."""
 
-    ``confine=False`` skips the namespaces (tests use it to show the timeout on its own)."""
+    tracks: list[dict[str, Any]]
+    confined: bool
+
+
+def parse_tracks(read: ReadAt, size: int, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[dict[str, Any]]:
+    """MediaInfo's tracks (``Track.to_data()`` dictionaries) for the file ``read`` serves."""
+    return analyse(read, size, timeout_s=timeout_s).tracks
+
+
+def analyse(read: ReadAt, size: int, *, timeout_s: float = DEFAULT_TIMEOUT_S, confine: bool = True) -> Analysis:
+    """Run the child on the file ``read`` serves; ``confine=False`` skips the namespaces (tests
+    use it to show the timeout on its own)."""
     with tempfile.TemporaryDirectory(prefix="avpipe-mediainfo-") as empty, tempfile.TemporaryFile() as errors:
         argv = [sys.executable, "-m", "avpipe.analysis.mediainfo_child", empty, str(int(timeout_s) + 1),
                 "1" if confine else "0"]
-        with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors) as proc:  # noqa: S603
+        env = {key: value for key, value in os.environ.items() if key.upper() != "NO_PROXY"} | _NO_NETWORK_ENV
+        with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,  # noqa: S603
+                              env=env) as proc:
             try:
                 result = _serve(proc, read, size, time.monotonic() + timeout_s, timeout_s)
             finally:
@@ -59,10 +78,10 @@ def parse_tracks(read: ReadAt, size: int, *, timeout_s: float = DEFAULT_TIMEOUT_
         diagnostics = errors.read(4096).decode("utf-8", "replace").strip()
         if diagnostics:
             log.debug("MediaInfo child said: %s", diagnostics)
-    if not result.get("confined"):
+    confined = bool(result.get("confined"))
+    if not confined:
         log.debug("MediaInfo ran without namespaces (not permitted here); limits and screening still apply")
-    tracks: list[dict[str, Any]] = result["tracks"]
-    return tracks
+    return Analysis(list(result["tracks"]), confined)
 
 
 def _serve(proc: subprocess.Popen[bytes], read: ReadAt, size: int, deadline: float,
@@ -80,7 +99,8 @@ def _serve(proc: subprocess.Popen[bytes], read: ReadAt, size: int, deadline: flo
             elif tag in (b"D", b"E"):
                 payload = channel.take(struct.unpack(">I", channel.take(4))[0])
                 if tag == b"E":
-                    raise ConfigurationError(f"MediaInfo could not run: {payload.decode('utf-8', 'replace')}.")
+                    log.error("the MediaInfo child could not load the library: %s", payload.decode("utf-8", "replace"))
+                    raise ConfigurationError("MediaInfo could not be loaded in the analysis process.")
                 parsed: dict[str, Any] = json.loads(payload)
                 return parsed
             else:
