@@ -57,7 +57,7 @@ class StreamFacts:
 def stream_facts(runner: FfmpegRunner, source: str, declared_s: float | None) -> StreamFacts:
     """Run the two short ffmpeg passes over ``source``."""
     head = runner.inspect(head_args(source), loglevel="info", timeout_s=PROBE_TIMEOUT_S)
-    facts = parse_head(head.stderr_tail)
+    facts = parse_head(head.stderr_head)
     if not facts.opened:
         return facts
     packets = _PacketEnds()
@@ -67,8 +67,8 @@ def stream_facts(runner: FfmpegRunner, source: str, declared_s: float | None) ->
 
 def head_args(source: str) -> list[str]:
     """Decode the first frame of the first video stream: coded size (not rotated), timestamps untouched."""
-    return ["-copyts", "-noautorotate", *input_options(source), "-i", source, "-map", "0:V:0?", "-frames:v", "1",
-            "-vf", "showinfo", "-f", "null", "-"]
+    return ["-copyts", "-noautorotate", *input_options(source), "-i", source, "-map", "0:V:0?", "-an", "-sn",
+            "-dn", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"]
 
 
 def tail_args(source: str, declared_s: float | None) -> list[str]:

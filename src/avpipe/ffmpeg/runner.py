@@ -50,6 +50,7 @@ class FfmpegResult:
 
     returncode: int
     stderr_tail: str
+    stderr_head: str = ""  # the first part too: ffmpeg describes its input there
 
 
 class FfmpegRunner:
@@ -113,7 +114,7 @@ class FfmpegRunner:
                 raise BadInputError(f"Processing ran past its time budget for this media ({budget:g} s) and was "
                                     "stopped; the file's timestamps or size do not match what it declares.")
             raise TransientError(f"ffmpeg ran longer than {budget:g} s and was stopped.")
-        result = FfmpegResult(proc.returncode, stderr[-_STDERR_KEEP:])
+        result = FfmpegResult(proc.returncode, stderr[-_STDERR_KEEP:], stderr[:_STDERR_KEEP])
         if proc.returncode < 0:
             raise _failure(result)
         return result
