@@ -67,8 +67,8 @@ def stream_facts(runner: FfmpegRunner, source: str, declared_s: float | None) ->
 
 def head_args(source: str) -> list[str]:
     """Decode the first frame of the first video stream: coded size (not rotated), timestamps untouched."""
-    return ["-copyts", "-noautorotate", *input_options(source), "-i", source, "-map", "0:V:0?", "-an", "-sn",
-            "-dn", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"]
+    return ["-copyts", "-noautorotate", "-threads", "1", *input_options(source), "-i", source,  # 1 thread: less memory
+            "-map", "0:V:0?", "-an", "-sn", "-dn", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"]
 
 
 def tail_args(source: str, declared_s: float | None) -> list[str]:
