@@ -63,6 +63,14 @@ def test_reconcile_takes_the_decoded_size_and_the_packets_duration() -> None:
     assert checked.duration_s == 100000.1 and checked.video.duration_s == 100000.1
 
 
+def test_a_timestamp_jump_in_an_mpeg_ts_is_not_its_length() -> None:
+    ts = MediaFacts("MPEG-TS", 1000, 600.0, video=VideoTrack("AVC", 320, 240))
+    jumped = StreamFacts(opened=True, start_s=1.4, width=320, height=240, video_start_s=1.4, ends={"video": 50000.0})
+    assert reconcile(ts, jumped).duration_s == 600.0, "ffmpeg smooths the jump when it transcodes"
+    longer = StreamFacts(opened=True, start_s=1.4, width=320, height=240, video_start_s=1.4, ends={"video": 700.0})
+    assert reconcile(ts, longer).duration_s == 698.6
+
+
 def test_reconcile_makes_an_unsized_stream_video_only_when_a_frame_decoded() -> None:
     audio = (AudioTrack("AAC", 2, 48000),)
     unsized = MediaFacts("MPEG-TS", 1000, 0.09, audio=audio, unsized_video="AVC")

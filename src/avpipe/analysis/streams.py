@@ -33,6 +33,11 @@ _SIZE = re.compile(r", (\d{1,6})x(\d{1,6})\b")
 _FPS = re.compile(r", ([\d.]+) fps\b")
 _SHOWINFO = re.compile(r"pts_time:\s*(-?[\d.]+).*?sar:(\d+)/(\d+) s:(\d+)x(\d+)")
 _INPUT = re.compile(r"^Input #0,", re.M)
+# Containers whose timestamps may jump (captures across a splice or a clock reset): ffmpeg's
+# transcode smooths such jumps, so the packets' last timestamp may overstate the length. There a
+# measured duration counts only when it is plausible next to the declared one; the transcode's
+# read limit and time budget bound the rest.
+DISCONTINUOUS = frozenset({"MPEG-TS", "BDAV", "MPEG-PS"})
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,9 @@ def reconcile(facts: MediaFacts, streams: StreamFacts) -> MediaFacts:
     video = _video(facts.video, streams, facts.unsized_video)
     duration = facts.duration_s
     measured = _measured_duration(streams)
+    if measured is not None and facts.container in DISCONTINUOUS and duration and measured > 2 * duration + 60:
+        log.info("ignoring packet timestamps up to %.3f s in %s (declared %s s)", measured, facts.container, duration)
+        measured = None
     if measured is not None and (duration is None or measured > duration):
         log.info("the streams last %.3f s; the container declares %s s", measured, duration)
         duration = round(measured, 3)
