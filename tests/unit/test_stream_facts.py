@@ -136,3 +136,13 @@ def test_xml_screening_finds_a_root_split_across_two_windows() -> None:
         refuse_xml_references(_reader(data), len(data))
     caption = b"<tt xmlns='http://www.w3.org/ns/ttml'><body><p>MPD</p></body></tt>"
     refuse_xml_references(_reader(caption), len(caption))
+
+
+def test_a_frame_count_beyond_the_duration_limit_is_refused() -> None:
+    from avpipe.analysis.limits import check_limits
+    from avpipe.config import MediaLimits
+    from avpipe.errors import BadInputError
+
+    facts = MediaFacts("Matroska", 1000, 1.0, video=VideoTrack("AVC", 64, 48, frame_rate=10.0, frame_count=1_000_001))
+    with pytest.raises(BadInputError, match="1000001 frames at 10 per second"):
+        check_limits(facts, MediaLimits())
