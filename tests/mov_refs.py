@@ -77,3 +77,21 @@ def with_reference_movie(movie: Path, out: Path, url: str) -> Path:
     moov = [(k, [*v, rmra] if isinstance(v, list) else v) if k == b"moov" else (k, v) for k, v in boxes]
     out.write_bytes(serialise(moov))
     return out
+
+
+def with_avid_path(movie: Path, out: Path, path: str) -> Path:
+    """``movie`` whose tracks carry Avid's ``minf/code/sean/RU*A`` naming ``path`` as their media."""
+    rua = struct.pack(">I4s", 20 + len(path.encode()), b"RU*A") + b"\0" * 12 + path.encode()
+    sean = struct.pack(">I4s", 20 + len(rua), b"sean") + b"\0" * 12 + rua
+    code = b"\0" * 12 + sean
+
+    def add(boxes: list[Box]) -> list[Box]:
+        result: list[Box] = []
+        for kind, inner in boxes:
+            if isinstance(inner, list):
+                inner = [*add(inner), (b"code", code)] if kind == b"minf" else add(inner)
+            result.append((kind, inner))
+        return result
+
+    out.write_bytes(serialise(add(parse(movie.read_bytes()))))
+    return out

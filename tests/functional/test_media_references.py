@@ -24,7 +24,7 @@ from avpipe.pipeline.local_runtime import LocalRuntime
 
 from hostile_corpus import Listener
 from media import MediaLibrary, run_ffmpeg
-from mov_refs import alias_record, with_dref_entry, with_reference_movie
+from mov_refs import alias_record, with_avid_path, with_dref_entry, with_reference_movie
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,12 @@ def test_an_alias_to_a_file_outside_the_data_folder_is_refused_and_its_facts_nev
     assert manifest.get("media") is None, "no media facts for a refused upload"
     text = json.dumps(manifest)
     assert "1234" not in text and "3.7" not in text and str(outside) not in text
+
+
+def test_an_avid_path_to_a_file_outside_is_refused(tmp_path: Path, movie: Path, outside: Path) -> None:
+    _, manifest = _process(tmp_path, with_avid_path(movie, tmp_path / "avid.mov", str(outside / "secret.mp4")))
+    assert manifest["status"] == "failed" and manifest.get("media") is None
+    assert "1234" not in json.dumps(manifest)
 
 
 @pytest.mark.parametrize(("kind", "body"), [

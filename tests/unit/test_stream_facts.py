@@ -112,6 +112,8 @@ def _track(dref: bytes) -> bytes:
     (_movie(_track(_dref(struct.pack(">I4sI", 12, b"alis", 0)))), "data reference"),
     (_movie(_box(b"meta", b"\0\0\0\0" + _box(b"dinf", _dref(struct.pack(">I4sI", 20, b"url ", 0) + b"http")))),
      "data reference"),
+    (_movie(_box(b"trak", _box(b"mdia", _box(b"minf", _box(b"code", b"\0" * 12 + _box(
+        b"sean", b"\0" * 12 + _box(b"RU*A", b"\0" * 12 + b"/srv/secret.mov"))))))), "data reference"),
     (_movie(_box(b"cmov", b"")), "compressed"),
     (_movie(_box(b"trak", struct.pack(">I4s", 4, b"mdia"))), "impossible size"),
     (_movie(_box(b"trak", struct.pack(">I4s", 4000, b"mdia"))), "overruns"),

@@ -2,7 +2,7 @@
 
 A QuickTime movie may keep its samples in another file or at a URL: a data reference
 (``dref``) entry that is not self-contained (``alis``, ``rsrc``, ``url `` or ``urn ``
-without flag 1), or a reference movie (``rmra``). MediaInfo follows such references, so
+without flag 1), an Avid path (``code/sean/RU*A``), or a reference movie (``rmra``). MediaInfo follows such references, so
 they are refused before any tool opens the file. Only the box headers on the path
 ``moov/trak/mdia/minf/dinf/dref`` (and ``meta``) are read, never the media data, so a
 file in S3 costs a few ranged reads.
@@ -65,6 +65,8 @@ class _Walker:
                                             "supported; re-save the movie.")
             if kind == b"dref":
                 self._dref(offset + header, box_end)
+            elif kind == b"code":  # Avid's minf/code/sean/RU*A names the file holding the media
+                self._avid_code(offset + header, box_end)
             elif kind in _DESCEND:
                 body = offset + header + (self._full_box_skip(offset + header) if kind == b"meta" else 0)
                 self.walk(body, box_end, depth + 1)
@@ -92,6 +94,10 @@ class _Walker:
     def _full_box_skip(self, body: int) -> int:
         """ISO ``meta`` carries version and flags before its children; QuickTime's does not."""
         return 0 if self.read(body + 4, 4) == b"hdlr" else 4
+
+    def _avid_code(self, body: int, end: int) -> None:
+        if end - body > MAX_DREF_BYTES or b"RU*A" in self.read(body, end - body):
+            raise UnsupportedMediaError(_EXTERNAL)
 
     def _dref(self, body: int, end: int) -> None:
         if end - body > MAX_DREF_BYTES:
