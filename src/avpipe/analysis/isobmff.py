@@ -2,8 +2,8 @@
 
 A QuickTime movie may keep its samples in another file or at a URL: a data reference
 (``dref``) entry that is not self-contained (``alis``, ``rsrc``, ``url `` or ``urn ``
-without flag 1), an Avid path (``code/sean/RU*A``), or a reference movie (``rmra``). MediaInfo follows such references, so
-they are refused before any tool opens the file. Only the box headers on the path
+without flag 1), an Avid path (``code/sean/RU*A``), or a reference movie (``rmra``).
+MediaInfo follows such references, so they are refused before any tool opens the file. Only the box headers on the path
 ``moov/trak/mdia/minf/dinf/dref`` (and ``meta``) are read, never the media data, so a
 file in S3 costs a few ranged reads.
 """
