@@ -148,3 +148,14 @@ def test_a_frame_count_beyond_the_duration_limit_is_refused() -> None:
     facts = MediaFacts("Matroska", 1000, 1.0, video=VideoTrack("AVC", 64, 48, frame_rate=10.0, frame_count=1_000_001))
     with pytest.raises(BadInputError, match="1000001 frames at 10 per second"):
         check_limits(facts, MediaLimits())
+
+
+@pytest.mark.parametrize(("head", "what"), [
+    (b"\x030010111100101011" + b"\0" * 300, "Pro Tools session"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 300, "compound document"),
+])
+def test_binary_reference_formats_are_refused_from_their_first_bytes(head: bytes, what: str) -> None:
+    from avpipe.analysis.guard import refuse_references
+
+    with pytest.raises(UnsupportedMediaError, match=what):
+        refuse_references(head)

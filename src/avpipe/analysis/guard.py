@@ -25,17 +25,20 @@ _SIGNATURES = (
     (re.compile(rb"<\s*(?:\w+:)?CompositionPlaylist[\s>]", re.I), "an IMF/DCP composition playlist"),
     (re.compile(rb"<\s*smil[\s>]", re.I), "a SMIL presentation"),
     (re.compile(rb"<\s*(?:ASX|WPL)\b", re.I), "a Windows Media playlist"),
+    (re.compile(rb"^\x030010111100101011"), "a Pro Tools session"),
+    (re.compile(rb"^\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "an AAF or other compound document"),
 )
 # Root elements of XML formats that name other files or URLs (DASH, IMF/DCP, Smooth Streaming,
 # SMIL, P2/XDCAM clips, XSPF and Windows Media playlists), wherever they appear in the file.
 _XML_REFERENCES = re.compile(
     rb"<\s*(?:[\w.-]+:)?(MPD|CompositionPlaylist|PackingList|AssetMap|SmoothStreamingMedia|smil|P2Main"
-    rb"|NonRealTimeMeta|SequenceInfo|ASX|WPL|playlist)[\s>/]", re.I)
+    rb"|NonRealTimeMeta|SequenceInfo|indexFile|ASX|WPL|playlist)[\s>/]", re.I)
 _XML_NAMES = {b"mpd": "a DASH manifest", b"compositionplaylist": "an IMF/DCP composition playlist",
               b"packinglist": "a DCP packing list", b"assetmap": "a DCP asset map",
               b"smoothstreamingmedia": "a Smooth Streaming manifest", b"smil": "a SMIL presentation",
               b"p2main": "a P2 clip description", b"nonrealtimemeta": "an XDCAM clip description",
-              b"sequenceinfo": "a sequence description", b"asx": "a Windows Media playlist",
+              b"sequenceinfo": "a sequence description", b"indexfile": "a DXW index",
+              b"asx": "a Windows Media playlist",
               b"wpl": "a Windows Media playlist", b"playlist": "an XML playlist"}
 XML_WINDOW = 1024 * 1024
 _XML_OVERLAP = 256  # longer than any signature, so none is split between two windows
