@@ -28,19 +28,19 @@ from mov_refs import alias_record, with_avid_path, with_dref_entry, with_referen
 
 
 @pytest.fixture(scope="module")
-def movie(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path:
+def movie(tmp_path_factory: pytest.TempPathFactory, media_ffmpeg: str) -> Path:
     """A 0.5 s QuickTime movie, moov after mdat (so its header can grow without moving samples)."""
     path = tmp_path_factory.mktemp("refs") / "plain.mov"
-    run_ffmpeg(ffmpeg_exe, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.5",
+    run_ffmpeg(media_ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=0.5",
                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))
     return path
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path:
+def outside(tmp_path_factory: pytest.TempPathFactory, media_ffmpeg: str) -> Path:
     """A folder outside the data folder holding a distinctive 3.7 s, 1234x566 movie."""
     folder = tmp_path_factory.mktemp("outside")
-    run_ffmpeg(ffmpeg_exe, "-f", "lavfi", "-i", "testsrc2=size=1234x566:rate=10:duration=3.7",
+    run_ffmpeg(media_ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=1234x566:rate=10:duration=3.7",
                "-c:v", "libx264", "-preset", "ultrafast", str(folder / "secret.mp4"))
     return folder
 

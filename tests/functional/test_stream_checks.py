@@ -29,14 +29,14 @@ Crafted = Callable[[str, str], Path]
 
 
 @pytest.fixture(scope="module")
-def crafted(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Crafted:
+def crafted(tmp_path_factory: pytest.TempPathFactory, media_ffmpeg: str) -> Crafted:
     """``crafted("late_tables_ts", ".ts")``: the file ``crafted_media.make_late_tables_ts`` writes, made once."""
     folder = tmp_path_factory.mktemp("crafted")
     made: dict[str, Path] = {}
 
     def get(name: str, suffix: str) -> Path:
         if name not in made:
-            made[name] = getattr(crafted_media, f"make_{name}")(ffmpeg_exe, folder / f"{name}{suffix}")
+            made[name] = getattr(crafted_media, f"make_{name}")(media_ffmpeg, folder / f"{name}{suffix}")
         return made[name]
 
     return get

@@ -26,8 +26,8 @@ MARGIN_DB = 3.0  # and clearly closer to it than to the first frame
     ("rotated_turning_mov", ".mov", 1.0, 10),  # rotated for display: the same frame, turned
 ])
 def test_the_thumbnail_is_the_frame_at_the_video_streams_own_time(
-        tmp_path: Path, ffmpeg_exe: str, maker: str, suffix: str, seconds: float, frame_index: int) -> None:
-    upload = getattr(crafted_media, f"make_{maker}")(ffmpeg_exe, tmp_path / f"{maker}{suffix}")
+        tmp_path: Path, media_ffmpeg: str, maker: str, suffix: str, seconds: float, frame_index: int) -> None:
+    upload = getattr(crafted_media, f"make_{maker}")(media_ffmpeg, tmp_path / f"{maker}{suffix}")
     runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path / "data", thumbnail_seconds=seconds))
     manifest = runtime.process_key(runtime.submit_file(str(upload)))
     assert manifest is not None and manifest.status is Status.COMPLETE and manifest.thumbnail, manifest
@@ -35,9 +35,9 @@ def test_the_thumbnail_is_the_frame_at_the_video_streams_own_time(
     video = manifest.media["video"]
     jpeg = Path(runtime.public.url) / manifest.thumbnail
     size = (video["display_width"], video["display_height"])
-    expected = crafted_media.frame(ffmpeg_exe, upload, frame_index, *size, tmp_path / "expected.jpg")
-    first = crafted_media.frame(ffmpeg_exe, upload, 0, *size, tmp_path / "first.jpg")
-    match, versus_first = crafted_media.psnr(ffmpeg_exe, jpeg, expected), crafted_media.psnr(ffmpeg_exe, jpeg, first)
+    expected = crafted_media.frame(media_ffmpeg, upload, frame_index, *size, tmp_path / "expected.jpg")
+    first = crafted_media.frame(media_ffmpeg, upload, 0, *size, tmp_path / "first.jpg")
+    match, versus_first = crafted_media.psnr(media_ffmpeg, jpeg, expected), crafted_media.psnr(media_ffmpeg, jpeg, first)
     assert match > MATCH_DB and match > versus_first + MARGIN_DB, (match, versus_first)
 
 
