@@ -56,8 +56,7 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manif
     ctx.watch.copy_to(keys.input_key, ctx.public, keys.original)
     entries = _publish(ctx, keys, conversion)
     manifest = _attach(ctx, keys, existing, entries)
-    ctx.watch.delete(keys.input_key)
-    return manifest, True
+    return manifest, True  # the caller removes the upload if it is still the version converted
 
 
 def _convert(store: Store, key: str) -> CaptionConversion:

@@ -13,7 +13,7 @@ from avpipe.manifest.repository import load_manifest, save_manifest, update_mani
 from avpipe.pipeline.caption_upload import convert_caption_upload
 from avpipe.pipeline.claims import ClaimState
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.publish import retire_previous
+from avpipe.pipeline.publish import check_unchanged, remove_upload, retire_original, retire_previous
 from avpipe.planning.asset import Action, AssetPlan
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,15 @@ def execute_plan(
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
         manifest, converted = convert_caption_upload(ctx, plan.keys)
+        if converted:
+            remove_upload(ctx, plan.keys.input_key, version)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED
-    manifest = _start(ctx, plan, facts, version, attempts)
+    previous = load_manifest(ctx.public, plan.keys.name)
+    manifest = _start(ctx, plan, facts, version, attempts, previous)
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
+    retire_original(ctx, previous.original if previous else None, plan.keys.original)
     if plan.action is Action.COPY_MP3:
-        return _finish_mp3(ctx, plan, manifest), ClaimState.DONE
+        return _finish_mp3(ctx, plan, manifest, version), ClaimState.DONE
     assert plan.mediaconvert_job is not None
     job_id = ctx.transcoder.submit(plan.mediaconvert_job)
     log.info("upload %s: job %s submitted to %s", plan.keys.input_key, job_id, ctx.transcoder.name)
@@ -40,10 +44,10 @@ def execute_plan(
     return updated or manifest, ClaimState.SUBMITTED
 
 
-def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int) -> Manifest:
+def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
+           previous: Manifest | None) -> Manifest:
     """Write the ``processing`` manifest (keeping captions already attached to this name)."""
     now = iso(ctx.clock())
-    previous = load_manifest(ctx.public, plan.keys.name)
     manifest = Manifest(
         name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, created_at=now, updated_at=now,
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
@@ -63,13 +67,14 @@ def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manif
     return replace(manifest, job=job)
 
 
-def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest) -> Manifest:
+def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, version: str | None) -> Manifest:
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.audio)
+    check_unchanged(ctx, plan.keys.input_key, version)  # the copy is of the version that was analysed
     outputs = (OutputEntry(plan.keys.audio, "audio"),)
     retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
     done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
     save_manifest(ctx.public, done)
-    ctx.watch.delete(plan.keys.input_key)
+    remove_upload(ctx, plan.keys.input_key, version)
     return done
 
 

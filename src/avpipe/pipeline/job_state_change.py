@@ -12,8 +12,8 @@ from avpipe.pipeline.claims import ClaimState, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
-from avpipe.pipeline.media_handler import backoff_delay, handle_upload
-from avpipe.pipeline.publish import publish_output, retire_previous
+from avpipe.pipeline.media_handler import backoff_delay, handle_upload, retryable
+from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_previous
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
     if manifest.job is not None and manifest.job.get("id") != event.job_id:
         log.warning("job %s is not the current job of %s; ignored", event.job_id, name)
         return None
+    job_version = event.user_metadata.get("version", "").split("#", 1)[0]
+    if job_version and manifest.source_version and job_version != manifest.source_version:
+        log.warning("job %s was for an earlier version of %s; ignored", event.job_id, manifest.source)
+        return None
     job = manifest.job or {"backend": ctx.transcoder.name, "id": event.job_id}
     if event.status == "COMPLETE":
         try:
@@ -47,6 +51,8 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
 def _complete(
     ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]
 ) -> Manifest | None:
+    if manifest.source:
+        check_unchanged(ctx, manifest.source, manifest.source_version)
     outputs = tuple(publish_output(ctx, output) for output in event.outputs)
     if manifest.source:
         retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
@@ -59,9 +65,8 @@ def _complete(
         return None
     if manifest.source:
         settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
-    if manifest.source and ctx.watch.exists(manifest.source):
-        ctx.watch.delete(manifest.source)
-        log.info("upload %s done; removed from the watch area", manifest.source)
+    if manifest.source:
+        remove_upload(ctx, manifest.source, manifest.source_version)
     return done
 
 
@@ -73,11 +78,12 @@ def _fail(
     if manifest.source is None:
         return None
     retries_used = manifest.attempts - 1
-    if category_of(exc) == "transient" and retries_used < ctx.settings.transient_retries:
+    if retryable(exc) and retries_used < ctx.settings.transient_retries:
         ctx.sleep(backoff_delay(retries_used + 1))
         log.warning("job %s for %s: retrying the upload (attempt %d)", job_id, manifest.name, manifest.attempts + 1)
         return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
-    settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=job_id)
+    state = ClaimState.RETRYABLE if retryable(exc) else ClaimState.FAILED
+    settle(ctx.watch, manifest.source, manifest.source_version, state, ctx.clock(), holder=job_id)
     error = ErrorInfo(category_of(exc), reason_of(exc), step)
     return update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job, error=error)

@@ -12,12 +12,12 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, screen_head
 from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
-from avpipe.errors import BadInputError, category_of
+from avpipe.errors import BadInputError, TransientError, UploadChangedError, category_of
 from avpipe.keys import AssetKeys, is_ignored
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
 from avpipe.pipeline.caption_upload import SNIFF_BYTES, looks_like_captions
-from avpipe.pipeline.claims import ClaimState, acquire, settle
+from avpipe.pipeline.claims import ClaimState, acquire, release, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import ObjectCreated
 from avpipe.pipeline.execute_plan import execute_plan
@@ -56,18 +56,38 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
         try:
             manifest, state = _process(ctx, attempt)
         except Exception as exc:  # every failure is recorded, none takes the pipeline down
-            if category_of(exc) == "transient" and attempt.number - claim.attempts < ctx.settings.transient_retries:
+            if retryable(exc) and attempt.number - claim.attempts < ctx.settings.transient_retries:
                 delay = backoff_delay(attempt.number - claim.attempts + 1)
                 log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
                 ctx.sleep(delay)
                 attempt = _Attempt(keys, version, attempt.number + 1)
                 continue
-            settle(ctx.watch, event.key, version, ClaimState.FAILED, ctx.clock())
-            return record_failure(ctx, keys, attempt.kind, exc, attempt.step, media=attempt.media,
-                                  version=version, attempts=attempt.number)
+            return _record(ctx, attempt, exc)
         holder = manifest.job["id"] if state is ClaimState.SUBMITTED and manifest.job else None
         settle(ctx.watch, event.key, version, state, ctx.clock(), holder=holder)
         return manifest
+
+
+def retryable(exc: BaseException) -> bool:
+    """Transient failures are tried again (not a changed upload: its new version is processed)."""
+    return category_of(exc) == "transient" and not isinstance(exc, UploadChangedError)
+
+
+def _record(ctx: PipelineContext, attempt: _Attempt, exc: BaseException) -> Manifest:
+    """Settle the claim and record the failure; when even that fails (a full disk), release the
+    claim and raise TransientError, so the caller tries the upload again later."""
+    key = attempt.keys.input_key
+    state = ClaimState.RETRYABLE if retryable(exc) else ClaimState.FAILED
+    try:
+        settle(ctx.watch, key, attempt.version, state, ctx.clock())
+        return record_failure(ctx, attempt.keys, attempt.kind, exc, attempt.step, media=attempt.media,
+                              version=attempt.version, attempts=attempt.number)
+    except OSError as unrecorded:
+        log.error("upload %s failed and the failure could not be recorded (%s); it is tried again later",
+                  key, unrecorded.strerror or type(unrecorded).__name__)
+        release(ctx.watch, key, attempt.version)
+        raise TransientError("The failure of this upload could not be recorded; it is tried again later.") \
+            from unrecorded
 
 
 @dataclass

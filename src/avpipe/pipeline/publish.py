@@ -7,6 +7,7 @@ import logging
 import posixpath
 import re
 
+from avpipe.errors import UploadChangedError
 from avpipe.keys import AUDIOVIDEO, STAGING, AssetKeys, published_key
 from avpipe.manifest.model import OutputEntry
 from avpipe.pipeline.context import PipelineContext
@@ -29,6 +30,39 @@ def publish_output(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
     kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
     return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
                        width=output.width, height=output.height)
+
+
+def check_unchanged(ctx: PipelineContext, input_key: str, version: str | None) -> None:
+    """Before publishing: the upload must still be the version that was processed (a copy that
+    went on after it looked finished, or a re-upload, makes the outputs stale). A removed upload
+    has not changed."""
+    if version is None:
+        return
+    try:
+        current = ctx.watch.stat(input_key).etag
+    except FileNotFoundError:
+        return
+    if current != version.split("#", 1)[0]:
+        raise UploadChangedError("The upload changed while it was processed; its new version is processed next.")
+
+
+def remove_upload(ctx: PipelineContext, input_key: str, version: str | None) -> None:
+    """Remove a processed upload from ``inputs/`` only while it is still that version
+    (compare-and-delete): a re-upload that arrived meanwhile stays and is processed next."""
+    if version is None:
+        log.warning("upload %s has no version to compare; kept in the watch area", input_key)
+    elif ctx.watch.delete_if(input_key, version):
+        log.info("upload %s done; removed from the watch area", input_key)
+    elif ctx.watch.exists(input_key):
+        log.info("upload %s was replaced while it was processed; the new version stays", input_key)
+
+
+def retire_original(ctx: PipelineContext, previous: str | None, current: str) -> None:
+    """An asset's earlier original under another extension (``a.mp4`` replaced by ``a.mov``)
+    goes once the replacement's original is stored: nothing refers to it any more."""
+    if previous and previous != current and ctx.public.exists(previous):
+        ctx.public.delete(previous)
+        log.info("removed %s, replaced by %s", previous, current)
 
 
 def retire_previous(
