@@ -54,13 +54,14 @@ class _Later:
 class Watcher:
     def __init__(self, watch: Store, handle: Callable[[str], object], *, workers: int, poll_s: float = 1.0,
                  quiet_s: float = DEFAULT_WATCH_QUIET_S, stable_polls: int = DEFAULT_WATCH_STABLE_POLLS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, later: RetryPolicy = LATER) -> None:
         self.watch = watch
         self.handle = handle
         self.poll_s = poll_s
         self.quiet_s = quiet_s
         self.stable_polls = max(1, stable_polls)
         self.clock = clock
+        self.later = later
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="avpipe-worker")
         self.stop_event = threading.Event()
         self._seen: dict[str, _Sighting] = {}
@@ -170,7 +171,7 @@ class Watcher:
             if tries >= MAX_LATER_TRIES:
                 log.error("upload %s still fails after %d tries; `avpipe retry` runs it again", key, tries + 1)
                 return
-            self._later[key] = _Later(self.clock() + LATER.delay(tries), tries + 1)
+            self._later[key] = _Later(self.clock() + self.later.delay(tries), tries + 1)
 
     def _reap(self) -> None:
         for key, future in list(self._running.items()):

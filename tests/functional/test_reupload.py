@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from avpipe.config import Settings
 from avpipe.manifest import Status
 from avpipe.pipeline.local_runtime import LocalRuntime
+from avpipe.storage import LocalStore
 
 from media import MediaLibrary
 
@@ -41,3 +44,87 @@ def test_an_mp3_replacing_a_video_retires_its_renditions_and_thumbnail(tmp_path:
     assert second is not None and second.status is Status.COMPLETE and second.kind == "audio"
     assert published(runtime) == ["audiovideo/talk.mp3"]
     assert second.thumbnail is None and not runtime.public.exists("thumbnail/talk.jpg")
+
+
+REUPLOAD_DURING_TRANSCODE = """#!{python}
+import os, shutil, subprocess, sys, time
+marker, target, newer = {marker!r}, {target!r}, {newer!r}
+if "-filter_complex" in sys.argv and not os.path.exists(marker):
+    open(marker, "w").close()
+    job = subprocess.Popen([{ffmpeg!r}, *sys.argv[1:]])  # version 1 is being transcoded ...
+    time.sleep(0.2)
+    part = os.path.join(os.path.dirname(target), ".upload-in-progress")
+    shutil.copy(newer, part)
+    os.replace(part, target)  # ... when version 2 of the same name arrives
+    sys.exit(job.wait())
+os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])
+"""
+
+
+def test_a_reupload_during_the_transcode_is_kept_and_processed_next(
+    tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str
+) -> None:
+    import stat
+    import sys
+
+    from avpipe.ffmpeg import FfmpegRunner
+
+    base = LocalRuntime.from_settings(Settings(data_dir=tmp_path / "data", rungs=(360,)))
+    target = tmp_path / "data/watch/inputs/talk.mp4"
+    script = tmp_path / "ffmpeg-reupload"
+    script.write_text(REUPLOAD_DURING_TRANSCODE.format(python=sys.executable, marker=str(tmp_path / "done"),
+                                                       target=str(target), newer=str(media.tiny), ffmpeg=ffmpeg_exe))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    runtime = LocalRuntime(base.settings, base.watch, base.public, FfmpegRunner(str(script)))
+    key = runtime.submit_file(str(media.landscape_720p), "talk.mp4")
+    first = runtime.process_key(key)
+    assert target.read_bytes() == media.tiny.read_bytes(), "version 2 was not deleted by version 1's completion"
+    assert first is not None and first.status is Status.FAILED and first.error is not None
+    assert first.error.reason == "The upload changed while it was processed; its new version is processed next."
+    assert published(runtime) == [], "version 1's outputs, made from a file that changed, are not published"
+    second = runtime.process_key(key)
+    assert second is not None and second.status is Status.COMPLETE
+    assert published(runtime) == ["audiovideo/talk_90p.mp4"] and not target.exists()
+
+
+class _ReuploadDuringPublish(LocalStore):
+    """A public store on which, while ``when`` is written, version 2 of the upload arrives."""
+
+    def __init__(self, root: Path, watch: LocalStore, when: str, upload: str, newer: bytes) -> None:
+        super().__init__(root)
+        self.watch, self.when, self.upload, self.newer = watch, when, upload, newer
+
+    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
+        super().put(key, source, content_type)
+        if key == self.when and self.newer:
+            self.watch.put(self.upload, self.newer)
+            self.newer = b""
+
+
+@pytest.mark.parametrize("kind", ["mp3 copy", "captions"])
+def test_a_reupload_during_the_mp3_copy_or_caption_conversion_is_kept(
+    tmp_path: Path, media: MediaLibrary, kind: str
+) -> None:
+    base = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    name, output, first_file, newer = (
+        ("song.mp3", "audiovideo/song.mp3", media.mp3, media.mp3_cover) if kind == "mp3 copy"
+        else ("talk.srt", "closed-caption/talk.vtt", media.srt, media.srt.read_bytes().replace(b"0", b"1") + b"\n")
+    )
+    newer_bytes = newer if isinstance(newer, bytes) else newer.read_bytes()
+    assert isinstance(base.watch, LocalStore)
+    public = _ReuploadDuringPublish(tmp_path / "public", base.watch, output, "inputs/" + name, newer_bytes)
+    runtime = LocalRuntime(base.settings, base.watch, public, base.runner)
+    runtime.process_key(runtime.submit_file(str(first_file), name))
+    assert runtime.watch.read_bytes("inputs/" + name) == newer_bytes, "version 2 is still in inputs/"
+    again = runtime.process_key("inputs/" + name)
+    assert again is not None and again.status is Status.COMPLETE
+    assert not runtime.watch.exists("inputs/" + name), "version 2, processed, is removed"
+
+
+def test_a_replaced_original_goes_with_its_replacement(tmp_path: Path, media: MediaLibrary) -> None:
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, rungs=(360,)))
+    first = runtime.process_key(runtime.submit_file(str(media.tiny), "a.mp4"))
+    assert first is not None and first.original == "original/a.mp4"
+    second = runtime.process_key(runtime.submit_file(str(media.tiny), "a.mov"))
+    assert second is not None and second.status is Status.COMPLETE and second.original == "original/a.mov"
+    assert [info.key for info in runtime.public.list("original/")] == ["original/a.mov"]

@@ -52,8 +52,11 @@ class LocalRuntime:
     def from_settings(cls, settings: Settings) -> LocalRuntime:
         from avpipe.notify.registry import notifier_from_settings
 
-        return cls(settings, open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url),
-                   FfmpegRunner(find_ffmpeg()), notifier=notifier_from_settings(settings) or None)
+        watch, public = open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url)
+        for store in (watch, public):  # start-up: what killed runs left behind goes
+            store.sweep_temporary()
+        return cls(settings, watch, public, FfmpegRunner(find_ffmpeg()),
+                   notifier=notifier_from_settings(settings) or None)
 
     def context(self, emit: Callable[[Event], None]) -> PipelineContext:
         public = NotifyingStore(self.public, "public", emit)
