@@ -135,3 +135,73 @@ def test_move_renames_within_the_store(store: Store) -> None:
     assert not store.exists("staging/t/a b_720p.mp4")
     with pytest.raises(FileNotFoundError):
         store.move("staging/t/missing.mp4", "audiovideo/missing.mp4")
+
+
+def test_delete_if_removes_only_the_version_that_was_processed(store: Store) -> None:
+    store.put("inputs/talk.mp4", b"version one")
+    first = store.stat("inputs/talk.mp4").etag or ""
+    store.put("inputs/talk.mp4", b"version two, uploaded during the job")
+    assert store.delete_if("inputs/talk.mp4", first) is False
+    assert store.read_bytes("inputs/talk.mp4") == b"version two, uploaded during the job"
+    second = store.stat("inputs/talk.mp4").etag or ""
+    assert store.delete_if("inputs/talk.mp4", second) is True and not store.exists("inputs/talk.mp4")
+    assert store.delete_if("inputs/talk.mp4", second) is False, "already gone"
+
+
+def test_delete_if_keeps_a_version_written_between_check_and_delete(store: Store) -> None:
+    """The window between comparing and deleting: a re-upload lands right after the version check."""
+    if isinstance(store, LocalStore):
+        pytest.skip("the local store reads the version from the file it has already renamed aside: no window")
+    store.put("inputs/talk.mp4", b"version one")
+    first = store.stat("inputs/talk.mp4").etag or ""
+    real_stat = store.stat
+
+    def stat_then_reupload(key: str):  # type: ignore[no-untyped-def]
+        info = real_stat(key)
+        store.stat = real_stat  # type: ignore[method-assign]
+        store.put(key, b"version two")
+        return info
+
+    store.stat = stat_then_reupload  # type: ignore[method-assign]
+    store.delete_if("inputs/talk.mp4", first)
+    assert store.read_bytes("inputs/talk.mp4") == b"version two"
+
+
+def test_local_lock_and_scratch_files_are_nobodys_objects(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "b")
+    long_name = "claims/" + "n" * 250 + ".json"  # the lock file is one per folder: no name is too long for it
+    assert store.put_if(long_name, b"{}", version=None) is True
+    Path(store.scratch_dir(), "half-made.mp4").write_bytes(b"x")
+    assert (tmp_path / "b/claims/.avpipe-tmp-lock").exists()
+    assert [info.key for info in store.list()] == [long_name], "lock and scratch files are never listed"
+    for key in ("claims/.avpipe-tmp-lock", ".avpipe-tmp-scratch/half-made.mp4"):
+        with pytest.raises(FileNotFoundError):  # so nothing built on the store (the web app) serves them
+            store.stat(key)
+        with pytest.raises(FileNotFoundError):
+            store.read_bytes(key)
+
+
+def test_local_reads_refuse_links_and_fifos(tmp_path: Path) -> None:
+    import os
+
+    from avpipe.errors import BadInputError
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    store = LocalStore(tmp_path / "b")
+    store.put("inputs/plain.txt", b"plain")
+    (tmp_path / "b/inputs/soft.txt").symlink_to(outside)
+    os.link(outside, tmp_path / "b/inputs/hard.txt")
+    os.mkfifo(tmp_path / "b/inputs/fifo.mp4")
+    other = LocalStore(tmp_path / "other")
+    for key in ("inputs/soft.txt", "inputs/hard.txt"):
+        with pytest.raises(BadInputError):
+            store.read_bytes(key)
+        with pytest.raises(BadInputError):
+            store.copy_to(key, other, "x.txt")
+        with pytest.raises(BadInputError), store.local_file(key):
+            pass
+    with pytest.raises(FileNotFoundError):  # opened without blocking, and not a file
+        store.read_bytes("inputs/fifo.mp4")
+    assert [i.key for i in store.list("inputs/")] == ["inputs/hard.txt", "inputs/plain.txt", "inputs/soft.txt"]
+    assert not other.exists("x.txt")
