@@ -193,7 +193,7 @@ def test_look_alike_names_and_long_names(tmp_path: Path, caplog: pytest.LogCaptu
     assert runtime.public.exists("closed-caption/café.vtt"), "the asset has the NFC name"
     assert load_manifest(runtime.public, long_ok).status is Status.COMPLETE  # type: ignore[union-attr]
     names = [p.name for p in (tmp_path / "public").rglob("*")]
-    assert not any("\u202e" in n for n in names) and not any(unicodedata.is_normalized("NFC", n) is False for n in names)
+    assert not any("\u202e" in n for n in names) and all(unicodedata.is_normalized("NFC", n) for n in names)
 
 
 def test_temporary_files_of_killed_runs_are_removed_at_start_up(tmp_path: Path) -> None:
