@@ -125,13 +125,17 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
 
 
 def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
-    """The upload's version (ETag); None when it has gone meanwhile (nothing to do)."""
+    """The version (ETag) of the upload as it is now, which is what will be read, claimed,
+    published and compare-and-deleted; None when it has gone meanwhile (nothing to do). A late
+    event naming an earlier version processes the current one (its own event is then a no-op)."""
     try:
         info = ctx.watch.stat(event.key)
     except FileNotFoundError:
         log.info("upload %s is gone; nothing to do", event.key)
         return None
-    return event.etag or info.etag or f"size-{info.size}"
+    if event.etag and info.etag and event.etag != info.etag:
+        log.info("upload %s: the event names version %s, the upload is now %s", event.key, event.etag, info.etag)
+    return info.etag or event.etag or f"size-{info.size}"
 
 
 def backoff_delay(retry: int) -> float:
