@@ -205,3 +205,17 @@ def test_local_reads_refuse_links_and_fifos(tmp_path: Path) -> None:
         store.read_bytes("inputs/fifo.mp4")
     assert [i.key for i in store.list("inputs/")] == ["inputs/hard.txt", "inputs/plain.txt", "inputs/soft.txt"]
     assert not other.exists("x.txt")
+
+
+def test_a_trusted_local_store_follows_the_operators_links(tmp_path: Path) -> None:
+    """The public store: a folder linked to another disk, files hard-linked by a snapshot."""
+    import os
+
+    (tmp_path / "big-disk").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b/audiovideo").symlink_to(tmp_path / "big-disk", target_is_directory=True)
+    store = LocalStore(tmp_path / "b", trusted=True)
+    store.put("audiovideo/a_360p.mp4", b"rendition")
+    os.link(tmp_path / "big-disk/a_360p.mp4", tmp_path / "snapshot.mp4")
+    assert store.read_bytes("audiovideo/a_360p.mp4") == b"rendition"
+    assert [info.key for info in store.list()] == ["audiovideo/a_360p.mp4"]

@@ -25,6 +25,7 @@ from avpipe.pipeline.events import Event, JobOutput, JobStateChange, ObjectCreat
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import retry_source
 from avpipe.storage.base import Store
+from avpipe.storage.local import LocalStore
 from avpipe.storage.registry import open_store
 from avpipe.transcode.local import JobProgress, LocalTranscoder
 
@@ -53,6 +54,8 @@ class LocalRuntime:
         from avpipe.notify.registry import notifier_from_settings
 
         watch, public = open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url)
+        if isinstance(public, LocalStore):
+            public.trusted = True  # only avpipe writes there: linked folders and hard-link snapshots are fine
         for store in (watch, public):  # start-up: what killed runs left behind goes
             store.sweep_temporary()
         return cls(settings, watch, public, FfmpegRunner(find_ffmpeg()),

@@ -26,11 +26,19 @@ LINK_REFUSED = "The upload is a link (symbolic or hard) to another file; only pl
 
 
 class LocalStore(Store):
-    """Objects are files under ``root``; writes go to a hidden temporary file, then rename."""
+    """Objects are files under ``root``; writes go to a hidden temporary file, then rename.
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    Other people put files in a watch folder, so by default a file is read only if it is
+    plainly inside the store: symbolic links, files with a second hard link and linked
+    sub-folders are refused. ``trusted=True`` (the public store, which only avpipe writes)
+    follows them, so an operator may link a folder to another disk or snapshot the data
+    folder with hard links.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, trusted: bool = False) -> None:
         self.root = Path(root).resolve()
         self.url = str(self.root)
+        self.trusted = trusted
 
     def path(self, key: str) -> Path:
         """The file behind ``key`` (the key is checked: no ``..``, no absolute paths, and lock
@@ -61,8 +69,9 @@ class LocalStore(Store):
         """The file opened for reading without following links: a symbolic link, a file with a
         second hard link, or one reached through a linked folder is refused (BadInputError)."""
         path = self.path(key)
+        nofollow = 0 if self.trusted else getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(path, os.O_RDONLY | nofollow | getattr(os, "O_NONBLOCK", 0))
         except OSError as exc:
             if path.is_symlink():
                 raise BadInputError(LINK_REFUSED) from exc
@@ -73,7 +82,7 @@ class LocalStore(Store):
             st = os.fstat(fd)
             if not stat_module.S_ISREG(st.st_mode):
                 raise FileNotFoundError(key)
-            if st.st_nlink > 1 or os.path.realpath(path) != str(path):
+            if not self.trusted and (st.st_nlink > 1 or os.path.realpath(path) != str(path)):
                 raise BadInputError(LINK_REFUSED)
             yield handle
 
@@ -100,7 +109,7 @@ class LocalStore(Store):
         """The path for a new ``key``, its folder made; a folder that leads out of the store is refused."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if os.path.realpath(target.parent) != str(target.parent):
+        if not self.trusted and os.path.realpath(target.parent) != str(target.parent):
             raise BadInputError("The file's folder is a link to another place; only plain folders are used.")
         return target
 
@@ -188,7 +197,7 @@ class LocalStore(Store):
         scratch files are never listed."""
         found = []
         start = self.root.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else self.root
-        for dirpath, dirnames, filenames in os.walk(start):
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=self.trusted):
             dirnames[:] = [d for d in dirnames if not d.startswith(TEMP_MARK)]
             for filename in filenames:
                 key = os.path.relpath(os.path.join(dirpath, filename), self.root).replace(os.sep, "/")
