@@ -218,4 +218,7 @@ def test_a_trusted_local_store_follows_the_operators_links(tmp_path: Path) -> No
     store.put("audiovideo/a_360p.mp4", b"rendition")
     os.link(tmp_path / "big-disk/a_360p.mp4", tmp_path / "snapshot.mp4")
     assert store.read_bytes("audiovideo/a_360p.mp4") == b"rendition"
-    assert [info.key for info in store.list()] == ["audiovideo/a_360p.mp4"]
+    (tmp_path / "elsewhere.txt").write_bytes(b"0123456789")
+    (tmp_path / "b/linked.txt").symlink_to(tmp_path / "elsewhere.txt")
+    assert [(i.key, i.size) for i in store.list()] == [("audiovideo/a_360p.mp4", 9), ("linked.txt", 10)]
+    assert store.stat("linked.txt").size == 10

@@ -49,10 +49,10 @@ class LocalStore(Store):
         return self.root.joinpath(*parts)
 
     def stat(self, key: str) -> ObjectInfo:
-        """Size and version of the file itself: a symbolic link is not followed (reads refuse it)."""
+        """Size and version; in an untrusted store of the link itself, not followed (reads refuse it)."""
         path = self.path(key)
         try:
-            st = path.lstat()
+            st = path.stat() if self.trusted else path.lstat()
         except NotADirectoryError as exc:
             raise FileNotFoundError(key) from exc
         if not (stat_module.S_ISREG(st.st_mode) or stat_module.S_ISLNK(st.st_mode)):
@@ -205,7 +205,7 @@ class LocalStore(Store):
                     found.append(key)
         for key in sorted(found):
             try:
-                st = os.lstat(os.path.join(self.root, key))
+                st = os.stat(os.path.join(self.root, key), follow_symlinks=self.trusted)
             except OSError:  # gone meanwhile
                 continue
             if stat_module.S_ISREG(st.st_mode) or stat_module.S_ISLNK(st.st_mode):
