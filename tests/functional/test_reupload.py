@@ -128,3 +128,26 @@ def test_a_replaced_original_goes_with_its_replacement(tmp_path: Path, media: Me
     second = runtime.process_key(runtime.submit_file(str(media.tiny), "a.mov"))
     assert second is not None and second.status is Status.COMPLETE and second.original == "original/a.mov"
     assert [info.key for info in runtime.public.list("original/")] == ["original/a.mov"]
+
+
+def test_an_earlier_versions_job_does_not_complete_the_newer_upload(tmp_path: Path) -> None:
+    """MediaConvert: version 2 is analysed (its manifest written) before version 1's job reports COMPLETE."""
+    from avpipe.manifest import Manifest, save_manifest
+    from avpipe.pipeline.dispatch import dispatch
+    from avpipe.pipeline.events import JobOutput, JobStateChange
+
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    runtime.watch.put("inputs/talk.mp4", b"version one")
+    first = runtime.watch.stat("inputs/talk.mp4").etag or ""
+    runtime.watch.put("inputs/talk.mp4", b"version two")
+    second = runtime.watch.stat("inputs/talk.mp4").etag
+    stamp = "2026-01-01T00:00:00.000Z"
+    save_manifest(runtime.public, Manifest(name="talk", kind="video", status=Status.PROCESSING, created_at=stamp,
+                                           updated_at=stamp, source="inputs/talk.mp4", source_version=second))
+    runtime.public.put("staging/t1/talk_360p.mp4", b"made from version one")
+    event = JobStateChange("job-1", "COMPLETE", {"application": "avpipe", "asset": "talk", "input": "inputs/talk.mp4",
+                                                 "version": first},
+                           (JobOutput(runtime.public.uri("staging/t1/talk_360p.mp4"), 640, 360),))
+    assert dispatch(runtime.context(lambda _event: None), event) is None
+    assert runtime.watch.read_bytes("inputs/talk.mp4") == b"version two", "version 2 is kept for its own job"
+    assert published(runtime) == [], "version 1's outputs are not published as version 2's"

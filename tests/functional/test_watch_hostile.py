@@ -18,6 +18,7 @@ from avpipe.manifest import Status, load_manifest
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.storage.local import LINK_REFUSED
 from avpipe.watch import Watcher
+from avpipe.web.library import Library, ProgressBoard
 
 from media import MediaLibrary
 
@@ -64,6 +65,8 @@ def test_hostile_names_are_refused_once_and_the_loop_goes_on(
         handle.write(SRT)
     (inputs / "fine.srt").write_text(SRT)
     assert len(list(runtime.watch.list("inputs/"))) == 4, "the listing itself survives every name"
+    library = Library(runtime.watch, runtime.public, ProgressBoard(runtime.public))
+    assert [a["name"] for a in library.assets()] == ["fine"], "the library (/api/assets) lists the good one"
     caplog.set_level(logging.ERROR, logger="avpipe.watch")
     watcher, thread = run_watcher(runtime)
     try:
