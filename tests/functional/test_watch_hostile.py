@@ -221,3 +221,32 @@ def test_temporary_files_of_killed_runs_are_removed_at_start_up(tmp_path: Path) 
     assert live.exists(), "a live process's temporary file stays"
     assert (tmp_path / "watch/claims/.avpipe-tmp-lock").exists(), "a lock file is never removed (it may be held)"
     shutil.rmtree(inputs)
+
+
+def test_lock_and_scratch_files_are_never_served(tmp_path: Path) -> None:
+    import http.client
+
+    from avpipe.web.server import AppServer, build_app
+    from avpipe.web.settings import WebSettings
+
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    runtime.public.put_if("json/a.json", b"{}", version=None)  # a conditional write: the folder's lock file
+    scratch = Path(runtime.public.scratch_dir(), "half-made_720p.mp4")
+    scratch.write_bytes(b"partial rendition")
+    app, _ = build_app(runtime, WebSettings())
+    server = AppServer(("127.0.0.1", 0), app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        statuses = {}
+        for path in ("/files/json/.avpipe-tmp-lock", "/files/.avpipe-tmp-scratch/half-made_720p.mp4", "/files/json/a.json"):
+            connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+            connection.request("GET", path)
+            statuses[path] = connection.getresponse().status
+            connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert statuses == {"/files/json/.avpipe-tmp-lock": 404, "/files/.avpipe-tmp-scratch/half-made_720p.mp4": 404,
+                        "/files/json/a.json": 200}
