@@ -239,7 +239,8 @@ def test_lock_and_scratch_files_are_never_served(tmp_path: Path) -> None:
     thread.start()
     try:
         statuses = {}
-        for path in ("/files/json/.avpipe-tmp-lock", "/files/.avpipe-tmp-scratch/half-made_720p.mp4", "/files/json/a.json"):
+        paths = ("/files/json/.avpipe-tmp-lock", "/files/.avpipe-tmp-scratch/half-made_720p.mp4", "/files/json/a.json")
+        for path in paths:
             connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
             connection.request("GET", path)
             statuses[path] = connection.getresponse().status
