@@ -130,6 +130,15 @@ def test_a_replaced_original_goes_with_its_replacement(tmp_path: Path, media: Me
     assert [info.key for info in runtime.public.list("original/")] == ["original/a.mov"]
 
 
+def test_a_caption_files_original_stays_when_a_video_takes_its_name(tmp_path: Path, media: MediaLibrary) -> None:
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, rungs=(360,)))
+    runtime.process_key(runtime.submit_file(str(media.srt), "a.srt"))
+    video = runtime.process_key(runtime.submit_file(str(media.tiny), "a.mp4"))
+    assert video is not None and video.status is Status.COMPLETE
+    assert [c.source for c in video.captions] == ["original/a.srt"]
+    assert [info.key for info in runtime.public.list("original/")] == ["original/a.mp4", "original/a.srt"]
+
+
 def test_an_earlier_versions_job_does_not_complete_the_newer_upload(tmp_path: Path) -> None:
     """MediaConvert: version 2 is analysed (its manifest written) before version 1's job reports COMPLETE."""
     from avpipe.manifest import Manifest, save_manifest

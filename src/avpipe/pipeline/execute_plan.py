@@ -33,7 +33,7 @@ def execute_plan(
     previous = load_manifest(ctx.public, plan.keys.name)
     manifest = _start(ctx, plan, facts, version, attempts, previous)
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
-    retire_original(ctx, previous.original if previous else None, plan.keys.original)
+    retire_original(ctx, previous, plan.keys.original)
     if plan.action is Action.COPY_MP3:
         return _finish_mp3(ctx, plan, manifest, version), ClaimState.DONE
     assert plan.mediaconvert_job is not None

@@ -9,7 +9,7 @@ import re
 
 from avpipe.errors import UploadChangedError
 from avpipe.keys import AUDIOVIDEO, STAGING, AssetKeys, published_key
-from avpipe.manifest.model import OutputEntry
+from avpipe.manifest.model import Manifest, OutputEntry
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput
 from avpipe.storage.registry import locate
@@ -57,12 +57,17 @@ def remove_upload(ctx: PipelineContext, input_key: str, version: str | None) -> 
         log.info("upload %s was replaced while it was processed; the new version stays", input_key)
 
 
-def retire_original(ctx: PipelineContext, previous: str | None, current: str) -> None:
+def retire_original(ctx: PipelineContext, previous: Manifest | None, current: str) -> None:
     """An asset's earlier original under another extension (``a.mp4`` replaced by ``a.mov``)
-    goes once the replacement's original is stored: nothing refers to it any more."""
-    if previous and previous != current and ctx.public.exists(previous):
-        ctx.public.delete(previous)
-        log.info("removed %s, replaced by %s", previous, current)
+    goes once the replacement's original is stored: nothing refers to it any more. A caption
+    file's original stays (the captions attached to the asset keep it as their source)."""
+    if previous is None or previous.original is None or previous.original == current:
+        return
+    if previous.kind == "caption" or previous.original in {caption.source for caption in previous.captions}:
+        return
+    if ctx.public.exists(previous.original):
+        ctx.public.delete(previous.original)
+        log.info("removed %s, replaced by %s", previous.original, current)
 
 
 def retire_previous(
