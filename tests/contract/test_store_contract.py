@@ -222,3 +222,17 @@ def test_a_trusted_local_store_follows_the_operators_links(tmp_path: Path) -> No
     (tmp_path / "b/linked.txt").symlink_to(tmp_path / "elsewhere.txt")
     assert [(i.key, i.size) for i in store.list()] == [("audiovideo/a_360p.mp4", 9), ("linked.txt", 10)]
     assert store.stat("linked.txt").size == 10
+
+
+def test_local_writes_never_go_through_a_linked_folder(tmp_path: Path) -> None:
+    from avpipe.errors import BadInputError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = LocalStore(tmp_path / "b")
+    store.put("inputs/x", b"x")
+    (tmp_path / "b/inputs/evil").symlink_to(outside, target_is_directory=True)
+    for key in ("inputs/evil/authorized_keys", "inputs/evil/deeper/file"):
+        with pytest.raises(BadInputError):
+            store.put(key, b"planted")
+    assert list(outside.iterdir()) == [], "nothing was written (or made) outside the store"

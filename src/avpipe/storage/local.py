@@ -108,9 +108,9 @@ class LocalStore(Store):
     def _writable(self, key: str) -> Path:
         """The path for a new ``key``, its folder made; a folder that leads out of the store is refused."""
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not self.trusted and os.path.realpath(target.parent) != str(target.parent):
+        if not self.trusted and os.path.realpath(target.parent) != str(target.parent):  # checked before mkdir
             raise BadInputError("The file's folder is a link to another place; only plain folders are used.")
+        target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def put_if(self, key: str, data: bytes, *, version: str | None) -> bool:
