@@ -251,3 +251,25 @@ def test_lock_and_scratch_files_are_never_served(tmp_path: Path) -> None:
         thread.join(5)
     assert statuses == {"/files/json/.avpipe-tmp-lock": 404, "/files/.avpipe-tmp-scratch/half-made_720p.mp4": 404,
                         "/files/json/a.json": 200}
+
+
+def test_avpipe_watch_keeps_running_next_to_a_hostile_name(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    inputs = tmp_path / "watch/inputs"
+    inputs.mkdir(parents=True)
+    (inputs / "bad\\name\x1b[31m.srt").write_text(SRT)
+    (inputs / "good.srt").write_text(SRT)
+    env = {**os.environ, "AVPIPE_WATCH_QUIET_S": "0.1"}
+    watch = subprocess.Popen([sys.executable, "-m", "avpipe", "watch", "--data", str(tmp_path), "--poll", "0.05"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: (tmp_path / "public/json/good.json").exists() or watch.poll() is not None, 60)
+        time.sleep(0.3)
+        assert watch.poll() is None, "avpipe watch is still running"
+    finally:
+        watch.terminate()
+        _, errors = watch.communicate(timeout=30)
+    assert (tmp_path / "public/json/good.json").exists()
+    assert errors.count("refused") == 1 and "\x1b" not in errors, errors
