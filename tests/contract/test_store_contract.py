@@ -236,3 +236,24 @@ def test_local_writes_never_go_through_a_linked_folder(tmp_path: Path) -> None:
         with pytest.raises(BadInputError):
             store.put(key, b"planted")
     assert list(outside.iterdir()) == [], "nothing was written (or made) outside the store"
+
+
+@pytest.mark.parametrize("swap", ["to a link", "to a link and back"])
+def test_local_tools_path_swapped_for_a_link_while_read_is_refused(tmp_path: Path, swap: str) -> None:
+    import os
+
+    from avpipe.errors import AvpipeError
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    store = LocalStore(tmp_path / "b")
+    store.put("inputs/a.mp4", b"video")
+    path = tmp_path / "b/inputs/a.mp4"
+    with pytest.raises(AvpipeError):
+        with store.local_file("inputs/a.mp4") as name:  # what ffmpeg would be given
+            os.rename(path, tmp_path / "b/inputs/.aside")
+            os.symlink(outside, path)  # ... and the tool now reads the secret
+            if swap == "to a link and back":
+                os.unlink(path)
+                os.rename(tmp_path / "b/inputs/.aside", path)  # the same inode, size and mtime again
+            assert Path(name).exists()

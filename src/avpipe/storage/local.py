@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from avpipe.errors import BadInputError
+from avpipe.errors import BadInputError, UploadChangedError
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
 
@@ -269,8 +269,20 @@ class LocalStore(Store):
 
     @contextlib.contextmanager
     def local_file(self, key: str) -> Iterator[str]:
-        with self._open(key):  # a link is refused before any tool is given the path
-            yield str(self.path(key))
+        """The file's path for tools (ffmpeg, MediaInfo). A link is refused before they get it,
+        and afterwards the name is checked again: a file swapped for a link while they read it
+        (and swapped back) is refused too, since the swap changes the inode's ctime."""
+        path = self.path(key)
+        with self._open(key) as handle:
+            before = os.fstat(handle.fileno())
+            yield str(path)
+            if self.trusted:
+                return
+            after = os.fstat(handle.fileno())
+            if after.st_nlink > 1 or os.path.islink(path):
+                raise BadInputError(LINK_REFUSED)
+            if after.st_ctime_ns != before.st_ctime_ns:
+                raise UploadChangedError("The upload was replaced or moved while it was read; it is processed again.")
 
     @contextlib.contextmanager
     def readable(self, key: str) -> Iterator[str]:
