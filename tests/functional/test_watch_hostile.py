@@ -273,3 +273,27 @@ def test_avpipe_watch_keeps_running_next_to_a_hostile_name(tmp_path: Path) -> No
         _, errors = watch.communicate(timeout=30)
     assert (tmp_path / "public/json/good.json").exists()
     assert errors.count("refused") == 1 and "\x1b" not in errors, errors
+
+
+LEASE_HOLDER = """
+import os, subprocess, sys, time
+from avpipe.storage.leases import read_lease
+fd = os.open({path!r}, os.O_RDONLY)
+with read_lease(fd):  # as the watcher holds it for an instant; here a writer opens the file meanwhile
+    writer = subprocess.Popen([sys.executable, "-c", "open({path!r}, 'ab').write(b'more')"])
+    time.sleep(0.3)
+writer.wait(timeout=30)
+print("still alive")
+"""
+
+
+def test_a_writer_opening_the_file_during_the_lease_check_does_not_end_the_watcher(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "upload.mp4"
+    path.write_bytes(b"data")
+    result = subprocess.run([sys.executable, "-c", LEASE_HOLDER.format(path=str(path))], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "still alive", result  # SIGIO would have killed it
+    assert path.read_bytes() == b"datamore"

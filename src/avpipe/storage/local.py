@@ -17,6 +17,7 @@ from typing import IO
 from avpipe.errors import BadInputError, UploadChangedError
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
+from avpipe.storage.leases import open_for_writing
 
 log = logging.getLogger(__name__)
 TEMP_MARK = ".avpipe-tmp-"
@@ -212,25 +213,9 @@ class LocalStore(Store):
                 yield _info(key, st)
 
     def being_written(self, key: str) -> bool:
-        """True while another process has the file open for writing (Linux: a read lease is
-        refused then). False where the platform cannot tell (no leases, a file of another user)."""
-        setlease = getattr(fcntl, "F_SETLEASE", None)
-        if setlease is None:
-            return False
-        try:
-            fd = os.open(self.path(key), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            return False
-        try:
-            fcntl.fcntl(fd, setlease, fcntl.F_RDLCK)
-            fcntl.fcntl(fd, setlease, fcntl.F_UNLCK)
-        except BlockingIOError:
-            return True
-        except OSError:  # not our file, or a filesystem without leases: the quiet period decides
-            return False
-        finally:
-            os.close(fd)
-        return False
+        """True while another process has the file open for writing (Linux leases: see
+        :mod:`avpipe.storage.leases`); False where the platform cannot tell."""
+        return open_for_writing(self.path(key))
 
     def sweep_temporary(self, max_age_s: float = TEMP_MAX_AGE_S) -> int:
         """Remove temporary files a killed run left: those of a process that is gone at once,
