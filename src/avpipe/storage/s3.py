@@ -142,7 +142,10 @@ class S3Store(Store):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in ("PreconditionFailed", "ConditionalRequestConflict", *_MISSING):
                 return False  # replaced (or removed) meanwhile: the newer version stays
-            raise translate_client_error(exc, self.uri(key)) from exc
+            if code != "NotImplemented":
+                raise translate_client_error(exc, self.uri(key)) from exc
+            log.debug("%s has no conditional deletes; %s deleted after the version check only", self.url, key)
+            self.delete(key)
         return True
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
