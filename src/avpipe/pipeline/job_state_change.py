@@ -82,7 +82,7 @@ def _fail(
         ctx.sleep(backoff_delay(retries_used + 1))
         log.warning("job %s for %s: retrying the upload (attempt %d)", job_id, manifest.name, manifest.attempts + 1)
         return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
-    state = ClaimState.RETRYABLE if retryable(exc) else ClaimState.FAILED
+    state = ClaimState.RETRYABLE if category_of(exc) == "transient" else ClaimState.FAILED
     settle(ctx.watch, manifest.source, manifest.source_version, state, ctx.clock(), holder=job_id)
     error = ErrorInfo(category_of(exc), reason_of(exc), step)
     return update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(

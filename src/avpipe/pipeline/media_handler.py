@@ -77,7 +77,7 @@ def _record(ctx: PipelineContext, attempt: _Attempt, exc: BaseException) -> Mani
     """Settle the claim and record the failure; when even that fails (a full disk), release the
     claim and raise TransientError, so the caller tries the upload again later."""
     key = attempt.keys.input_key
-    state = ClaimState.RETRYABLE if retryable(exc) else ClaimState.FAILED
+    state = ClaimState.RETRYABLE if category_of(exc) == "transient" else ClaimState.FAILED
     try:
         settle(ctx.watch, key, attempt.version, state, ctx.clock())
         return record_failure(ctx, attempt.keys, attempt.kind, exc, attempt.step, media=attempt.media,
