@@ -257,3 +257,13 @@ def test_local_tools_path_swapped_for_a_link_while_read_is_refused(tmp_path: Pat
                 os.unlink(path)
                 os.rename(tmp_path / "b/inputs/.aside", path)  # the same inode, size and mtime again
             assert Path(name).exists()
+
+
+def test_local_file_rewritten_while_held_is_no_error(tmp_path: Path) -> None:
+    """`avpipe retry` rewrites a kept upload from its own path: a new version, not an attack."""
+    store = LocalStore(tmp_path / "b")
+    store.put("inputs/a.mp4", b"video")
+    before = store.stat("inputs/a.mp4").etag
+    with store.local_file("inputs/a.mp4") as path:
+        store.put("inputs/a.mp4", Path(path))
+    assert store.read_bytes("inputs/a.mp4") == b"video" and store.stat("inputs/a.mp4").etag != before

@@ -264,10 +264,14 @@ class LocalStore(Store):
             if self.trusted:
                 return
             after = os.fstat(handle.fileno())
-            if after.st_nlink > 1 or os.path.islink(path):
+            try:
+                now = os.lstat(path)
+            except FileNotFoundError:
+                return  # removed meanwhile
+            if after.st_nlink > 1 or stat_module.S_ISLNK(now.st_mode):
                 raise BadInputError(LINK_REFUSED)
-            if after.st_ctime_ns != before.st_ctime_ns:
-                raise UploadChangedError("The upload was replaced or moved while it was read; it is processed again.")
+            if now.st_ino == after.st_ino and after.st_ctime_ns != before.st_ctime_ns:  # moved away and back
+                raise UploadChangedError("The upload was moved while it was read; it is processed again.")
 
     @contextlib.contextmanager
     def readable(self, key: str) -> Iterator[str]:
