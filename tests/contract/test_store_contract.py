@@ -267,3 +267,12 @@ def test_local_file_rewritten_while_held_is_no_error(tmp_path: Path) -> None:
     with store.local_file("inputs/a.mp4") as path:
         store.put("inputs/a.mp4", Path(path))
     assert store.read_bytes("inputs/a.mp4") == b"video" and store.stat("inputs/a.mp4").etag != before
+
+
+def test_local_listing_never_walks_above_the_root(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "b")
+    store.put("inputs/a.mp4", b"x")
+    (tmp_path / "outside.mp4").write_bytes(b"y")
+    for prefix in ("inputs/../../", "../", "inputs//", "./"):
+        assert [info.key for info in store.list(prefix)] == []
+    assert [info.key for info in store.list("inputs/")] == ["inputs/a.mp4"]

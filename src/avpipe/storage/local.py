@@ -197,7 +197,9 @@ class LocalStore(Store):
         listed, and refused when it is handled); linked folders are not followed, lock and
         scratch files are never listed."""
         found = []
-        start = self.root.joinpath(*prefix.split("/")[:-1]) if "/" in prefix else self.root
+        folders = prefix.split("/")[:-1]  # walk only below the prefix's folder, never above the root
+        plain = all(part not in ("", ".", "..") and not part.startswith(TEMP_MARK) for part in folders)
+        start = self.root.joinpath(*folders) if plain else self.root
         for dirpath, dirnames, filenames in os.walk(start, followlinks=self.trusted):
             dirnames[:] = [d for d in dirnames if not d.startswith(TEMP_MARK)]
             for filename in filenames:
