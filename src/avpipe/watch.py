@@ -66,6 +66,7 @@ class Watcher:
         self.stop_event = threading.Event()
         self._seen: dict[str, _Sighting] = {}
         self._running: dict[str, Future[object]] = {}
+        self._names: dict[str, str] = {}  # running key -> its asset name: one upload per asset at a time
         self._done: dict[str, str | None] = {}  # key -> version already handled (or refused)
         self._later: dict[str, _Later] = {}  # key -> when to try a transient failure again
         self._lock = threading.Lock()  # guards _done and _later, which workers write
@@ -107,9 +108,11 @@ class Watcher:
             seen[info.key] = sighting
             if self._handled(info.key, version, now) or not self._quiet(sighting, now):
                 continue
-            if self._refused(info.key, version) or self.watch.being_written(info.key):
-                continue
+            asset = self._asset(info.key, version)
+            if asset is None or asset in self._names.values() or self.watch.being_written(info.key):
+                continue  # refused; or another upload of the same asset runs (talk.mp4 + talk.srt); or being copied
             self._running[info.key] = self.pool.submit(self._work, info.key, version)
+            self._names[info.key] = asset
             started.append(info.key)
         self._seen = seen
         with self._lock:
@@ -138,16 +141,16 @@ class Watcher:
             later = self._later.get(key)
             return later is None or later.due > now
 
-    def _refused(self, key: str, version: str | None) -> bool:
-        """A name no upload may have is refused here, before anything is made from it (logged once)."""
+    def _asset(self, key: str, version: str | None) -> str | None:
+        """The asset name of an upload; a name no upload may have is refused here, before anything
+        is made from it (logged once), and is None."""
         try:
-            AssetKeys.for_input(key)
+            return AssetKeys.for_input(key).name
         except BadInputError as exc:
             log.error("upload %r refused: %s", key, exc)
             with self._lock:
                 self._done[key] = version
-            return True
-        return False
+            return None
 
     def _work(self, key: str, version: str | None) -> object:
         result: object = None
@@ -177,6 +180,7 @@ class Watcher:
         for key, future in list(self._running.items()):
             if future.done():
                 del self._running[key]
+                self._names.pop(key, None)
                 if future.exception() is not None:
                     log.error("worker for %s crashed: %s", key, future.exception())
 

@@ -297,3 +297,29 @@ def test_a_writer_opening_the_file_during_the_lease_check_does_not_end_the_watch
                             text=True, timeout=60, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "still alive", result  # SIGIO would have killed it
     assert path.read_bytes() == b"datamore"
+
+
+def test_uploads_of_one_asset_run_one_at_a_time(tmp_path: Path) -> None:
+    """NFC/NFD twins (and talk.mp4 + talk.srt) share one asset and its manifest: never at once."""
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    release = threading.Event()
+    running: list[str] = []
+
+    def handle(key: str) -> None:
+        running.append(key)
+        release.wait(10)
+
+    runtime.watch.put("inputs/" + unicodedata.normalize("NFC", "café.mp4"), b"one")
+    runtime.watch.put("inputs/" + unicodedata.normalize("NFD", "café.mp4"), b"two")
+    runtime.watch.put("inputs/other.mp4", b"three")
+    watcher = Watcher(runtime.watch, handle, workers=3, poll_s=0, quiet_s=0, stable_polls=1)
+    try:
+        first = watcher.poll_once()
+        assert len(first) == 2 and "inputs/other.mp4" in first, first
+        assert watcher.poll_once() == [], "the twin waits while the first runs"
+        release.set()
+        assert wait_for(lambda: len(watcher.poll_once()) == 1, 10)
+    finally:
+        release.set()
+        watcher.pool.shutdown(wait=True)
+    assert len(running) == 3
