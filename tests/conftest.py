@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from avpipe.ffmpeg import find_ffmpeg
+from avpipe.ffmpeg.locate import wheel_ffmpeg
 
 from hostile_corpus import Listener
 from media import MediaLibrary
@@ -19,9 +20,20 @@ def ffmpeg_exe() -> str:
 
 
 @pytest.fixture(scope="session")
-def media(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> MediaLibrary:
+def media_ffmpeg() -> str:
+    """The ffmpeg that makes test media: imageio-ffmpeg's recent build, whatever ffmpeg is on PATH.
+
+    Test clips use options older builds lack (``-display_rotation`` needs 6.0), so they are made
+    with the wheel's build; the pipeline under test still runs ``ffmpeg_exe``, which may be an
+    older distribution ffmpeg (Debian 12's 5.1).
+    """
+    return wheel_ffmpeg()
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory, media_ffmpeg: str) -> MediaLibrary:
     """Small real clips, each made on first use: ``media.rotated``, ``media.get("mp3")``."""
-    return MediaLibrary(tmp_path_factory.mktemp("media"), ffmpeg_exe)
+    return MediaLibrary(tmp_path_factory.mktemp("media"), media_ffmpeg)
 
 
 @pytest.fixture(scope="session")

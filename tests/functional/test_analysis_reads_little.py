@@ -23,8 +23,8 @@ def _camera_like_mp4(ffmpeg: str, path: Path) -> Path:
     return path
 
 
-def test_probe_of_a_presigned_url_reads_the_index_and_a_few_frames(ffmpeg_exe: str, tmp_path: Path) -> None:
-    clip = _camera_like_mp4(ffmpeg_exe, tmp_path / "camera.mp4")
+def test_probe_of_a_presigned_url_reads_the_index_and_a_few_frames(media_ffmpeg: str, tmp_path: Path) -> None:
+    clip = _camera_like_mp4(media_ffmpeg, tmp_path / "camera.mp4")
     size = clip.stat().st_size
     with counting_moto_server() as (endpoint, traffic):
         bucket = new_bucket(endpoint, "probe")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import logging
 import os
 import shutil
@@ -17,6 +18,7 @@ from typing import IO
 from avpipe.errors import BadInputError, UploadChangedError
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
+from avpipe.storage.fingerprint import PROOF_SHA256, Fingerprint, sha256_stream
 from avpipe.storage.leases import open_for_writing
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class LocalStore(Store):
             return handle.read() if length is None else handle.read(length)
 
     @contextlib.contextmanager
-    def _open(self, key: str) -> Iterator[IO[bytes]]:
+    def _open(self, key: str) -> Iterator[io.BufferedReader]:
         """The file opened for reading without following links: a symbolic link, a file with a
         second hard link, or one reached through a linked folder is refused (BadInputError)."""
         path = self.path(key)
@@ -287,6 +289,13 @@ class LocalStore(Store):
     def download(self, key: str, out: IO[bytes]) -> None:
         with self._open(key) as src:
             shutil.copyfileobj(src, out, length=1024 * 1024)
+
+    def fingerprint(self, key: str, sha256: str | None = None) -> Fingerprint:
+        """The file's size and SHA-256 (read once, from the open file; or ``sha256`` as given)."""
+        with self._open(key) as handle:  # a link in the watch store is refused, as for every read
+            size = os.fstat(handle.fileno()).st_size
+            digest = sha256 if sha256 is not None else sha256_stream(handle)
+        return Fingerprint(size, PROOF_SHA256, sha256=digest)
 
     def _prune(self, folder: Path) -> None:
         """Remove folders emptied by a delete, up to the root (like S3, which has no folders)."""
