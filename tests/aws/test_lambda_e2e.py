@@ -135,9 +135,9 @@ def mediaconvert_stub(jobs: list[tuple[str, str]]) -> tuple[Any, Stubber]:
 def test_mediaconvert_backend_and_job_state_changes(aws: SimpleNamespace, media: Any) -> None:
     aws.s3.upload_file(str(media.landscape_720p), WATCH, "inputs/lecture 1/intro été.mp4")
     aws.s3.upload_file(str(media.portrait), WATCH, "inputs/broken+clip.mp4")
-    # the token is made from the upload's ETag as it is when read (the fixture's event carries made-up ones)
-    tokens = [client_request_token(f"s3://{WATCH}/{key}", aws.s3.head_object(Bucket=WATCH, Key=key)["ETag"].strip('"'))
-              for key in ["inputs/lecture 1/intro été.mp4", "inputs/broken+clip.mp4"]]
+    records = event("s3_uploads_two_videos.json")["Records"]
+    tokens = [client_request_token(f"s3://{WATCH}/{key}", r["s3"]["object"]["eTag"])
+              for key, r in zip(["inputs/lecture 1/intro été.mp4", "inputs/broken+clip.mp4"], records, strict=True)]
     mediaconvert, stub = mediaconvert_stub(list(zip(["1714564992123-abc123", "1714565050456-def456"], tokens,
                                                     strict=True)))
     handlers.use_runtime(AwsRuntime.from_env(aws.env, s3=aws.s3, sns=aws.sns, mediaconvert=mediaconvert))

@@ -48,6 +48,7 @@ class Claim:
     holder: str  # host:pid of the worker, or the job id
     expires_at: str
     attempts: int = 1
+    read: str | None = None  # the store's version of the upload when it was claimed (compare-and-delete)
 
 
 def claim_key(upload: str, version: str) -> str:
@@ -73,11 +74,13 @@ def _process_mark(pid: int) -> str | None:
 
 
 def acquire(
-    store: Store, upload: str, version: str, now: datetime, ttl: timedelta, *, force: bool = False
+    store: Store, upload: str, version: str, now: datetime, ttl: timedelta, *, force: bool = False,
+    read: str | None = None,
 ) -> Claim | None:
-    """Claim the upload version for this worker; None when it is done, failed or held by a live worker."""
+    """Claim the upload version for this worker; None when it is done, failed or held by a live worker.
+    ``read`` is the store's version of the upload now (the event's may differ)."""
     key = claim_key(upload, version)
-    fresh = Claim(upload, version, ClaimState.RUNNING, this_holder(), iso(now + ttl))
+    fresh = Claim(upload, version, ClaimState.RUNNING, this_holder(), iso(now + ttl), read=read)
     if store.put_if(key, _encode(fresh), version=None):
         return fresh
     current, current_version = _read(store, key)
@@ -99,8 +102,17 @@ def settle(store: Store, upload: str, version: str | None, state: ClaimState, no
     key = claim_key(upload, version)
     current, _ = _read(store, key)
     attempts = current.attempts if current else 1
-    claim = Claim(upload, version, state, holder or this_holder(), iso(now + ttl), attempts)
+    claim = Claim(upload, version, state, holder or this_holder(), iso(now + ttl), attempts,
+                  current.read if current else None)
     store.put(key, _encode(claim), content_type="application/json")
+
+
+def read_version(store: Store, upload: str, version: str | None) -> str | None:
+    """The store's version of the upload recorded when ``version`` was claimed (None if unknown)."""
+    if version is None:
+        return None
+    claim, _ = _read(store, claim_key(upload, version))
+    return claim.read if claim is not None else None
 
 
 def release(store: Store, upload: str, version: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
@@ -22,25 +23,27 @@ log = logging.getLogger(__name__)
 
 def execute_plan(
     ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
-    *, reencode: bool = False,
+    *, reencode: bool = False, read_version: str | None = None,
 ) -> tuple[Manifest, ClaimState]:
     """Do what the plan says; return the manifest and the upload's claim state afterwards.
 
     An upload with the bytes of the asset's published original is not encoded again
-    (recorded in the history), unless ``reencode`` (an operator's retry).
+    (recorded in the history), unless ``reencode`` (an operator's retry). ``read_version`` is
+    the store's version of the upload as read: it is removed only while it is still that one.
     """
+    read_version = read_version or version
     if plan.action is Action.REJECT:
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
         manifest, converted = convert_caption_upload(ctx, plan.keys)
         if converted:
-            remove_upload(ctx, plan.keys.input_key, version)
+            remove_upload(ctx, plan.keys.input_key, read_version)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED
     digest = upload_digest(ctx.watch, plan.keys.input_key)  # the content identity (one read locally)
     same = None if reencode else unchanged_original(ctx.public, plan.keys, str(plan.route), digest)
     if same is not None and digest is not None:
         done = record_identical(ctx.public, same, plan.keys, digest, version, ctx.clock())
-        remove_upload(ctx, plan.keys.input_key, version)
+        remove_upload(ctx, plan.keys.input_key, read_version)
         return done, ClaimState.DONE
     previous = load_manifest(ctx.public, plan.keys.name)
     manifest = _start(ctx, plan, facts, version, attempts, previous)
@@ -48,9 +51,9 @@ def execute_plan(
     retire_original(ctx, previous, plan.keys.original)
     manifest = record_original(ctx.watch, ctx.public, plan.keys, digest, version) or manifest
     if plan.action is Action.COPY_MP3:
-        return _finish_mp3(ctx, plan, manifest, digest, version), ClaimState.DONE
+        return _finish_mp3(ctx, plan, manifest, digest, read_version), ClaimState.DONE
     assert plan.mediaconvert_job is not None
-    job_id = ctx.transcoder.submit(plan.mediaconvert_job)
+    job_id = ctx.transcoder.submit(_with_read_version(plan.mediaconvert_job, read_version))
     log.info("upload %s: job %s submitted to %s", plan.keys.input_key, job_id, ctx.transcoder.name)
     job = {"backend": ctx.transcoder.name, "id": job_id}
     updated = update_manifest(ctx.public, plan.keys.name, lambda m: _with_job(m, plan, job))
@@ -73,6 +76,13 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
     )
     save_manifest(ctx.public, manifest)
     return manifest
+
+
+def _with_read_version(request: dict[str, Any], read_version: str | None) -> dict[str, Any]:
+    """The job request carrying the upload's version as read, for its completion to compare."""
+    if read_version is None:
+        return request
+    return {**request, "UserMetadata": {**request.get("UserMetadata", {}), "version": read_version}}
 
 
 def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manifest | None:

@@ -8,7 +8,7 @@ from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, Transi
 from avpipe.keys import STAGING, AssetKeys
 from avpipe.manifest.model import ErrorInfo, Manifest, Status
 from avpipe.manifest.repository import load_manifest, update_manifest
-from avpipe.pipeline.claims import ClaimState, settle
+from avpipe.pipeline.claims import ClaimState, read_version, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
@@ -35,8 +35,7 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
     if manifest.job is not None and manifest.job.get("id") != event.job_id:
         log.warning("job %s is not the current job of %s; ignored", event.job_id, name)
         return None
-    job_version = event.user_metadata.get("version", "").split("#", 1)[0]
-    if job_version and manifest.source_version and job_version != manifest.source_version:
+    if _for_an_earlier_version(ctx, manifest, event):
         log.warning("job %s was for an earlier version of %s; ignored", event.job_id, manifest.source)
         return None
     job = manifest.job or {"backend": ctx.transcoder.name, "id": event.job_id}
@@ -52,8 +51,11 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
 def _complete(
     ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]
 ) -> Manifest | None:
+    # the upload's version as the job read it (the request carries it; the claim records it)
+    claimed = read_version(ctx.watch, manifest.source, manifest.source_version) if manifest.source else None
+    read = event.user_metadata.get("version") or claimed or manifest.source_version
     if manifest.source:
-        check_unchanged(ctx, manifest.source, manifest.source_version)
+        check_unchanged(ctx, manifest.source, read)
     outputs = tuple(publish_output(ctx, output) for output in event.outputs)
     if manifest.source:
         retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
@@ -70,8 +72,20 @@ def _complete(
     if manifest.source:
         settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
     if manifest.source:
-        remove_upload(ctx, manifest.source, manifest.source_version)
+        remove_upload(ctx, manifest.source, read)
     return done
+
+
+def _for_an_earlier_version(ctx: PipelineContext, manifest: Manifest, event: JobStateChange) -> bool:
+    """True when a newer upload of the name has taken the manifest over since the job started:
+    the job read a version that is neither the manifest's nor the one in the watch store now."""
+    read = event.user_metadata.get("version")
+    if not read or not manifest.source or read == manifest.source_version:
+        return False
+    try:
+        return ctx.watch.stat(manifest.source).etag != read
+    except FileNotFoundError:
+        return True
 
 
 def _original_record(ctx: PipelineContext, manifest: Manifest) -> Fingerprint | None:

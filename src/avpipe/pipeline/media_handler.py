@@ -44,14 +44,15 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     except BadInputError as exc:  # no safe name to record a manifest under: say so, leave the file
         log.error("upload %r refused: %s", event.key, exc)
         return None
-    version = _version(ctx, event)
-    if version is None:
+    versions = _versions(ctx, event)
+    if versions is None:
         return None
+    version, read = versions
     ttl = timedelta(seconds=ctx.settings.claim_ttl_s)
-    claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry)
+    claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry, read=read)
     if claim is None:
         return load_manifest(ctx.public, keys.name)
-    attempt = _Attempt(keys, version, claim.attempts, retry=event.retry)
+    attempt = _Attempt(keys, version, claim.attempts, retry=event.retry, read=read)
     while True:
         try:
             manifest, state = _process(ctx, attempt)
@@ -60,7 +61,7 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
                 delay = backoff_delay(attempt.number - claim.attempts + 1)
                 log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
                 ctx.sleep(delay)
-                attempt = _Attempt(keys, version, attempt.number + 1, retry=event.retry)
+                attempt = _Attempt(keys, version, attempt.number + 1, retry=event.retry, read=read)
                 continue
             return _record(ctx, attempt, exc)
         holder = manifest.job["id"] if state is ClaimState.SUBMITTED and manifest.job else None
@@ -100,6 +101,7 @@ class _Attempt:
     facts: MediaFacts | None = None
     kind: str = "unsupported"
     retry: bool = False  # an operator's retry: encode again even when the bytes are the published original's
+    read: str | None = None  # the store's version of the upload when it was read (compare-and-delete uses it)
 
     @property
     def step(self) -> str:
@@ -122,21 +124,20 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head, version=token_version)
     attempt.kind = str(plan.route)
     log.info("upload %s: %s -> %s", key, plan.route, plan.action)
-    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number, reencode=attempt.retry)
+    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number, reencode=attempt.retry,
+                        read_version=attempt.read)
 
 
-def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
-    """The version (ETag) of the upload as it is now, which is what will be read, claimed,
-    published and compare-and-deleted; None when it has gone meanwhile (nothing to do). A late
-    event naming an earlier version processes the current one (its own event is then a no-op)."""
+def _versions(ctx: PipelineContext, event: ObjectCreated) -> tuple[str, str | None] | None:
+    """The upload version to claim (the event's ETag, else the store's) and the store's version
+    now, which is what is read, checked before publishing and compare-and-deleted; None when the
+    upload has gone meanwhile (nothing to do)."""
     try:
         info = ctx.watch.stat(event.key)
     except FileNotFoundError:
         log.info("upload %s is gone; nothing to do", event.key)
         return None
-    if event.etag and info.etag and event.etag != info.etag:
-        log.info("upload %s: the event names version %s, the upload is now %s", event.key, event.etag, info.etag)
-    return info.etag or event.etag or f"size-{info.size}"
+    return event.etag or info.etag or f"size-{info.size}", info.etag
 
 
 def backoff_delay(retry: int) -> float:

@@ -89,8 +89,7 @@ def plan_asset(
         input_uri=input_uri,
         destination_uri=public_uri(keys.staging_base(staging_token(keys, upload_version))),
         role_arn=settings.mediaconvert_role_arn,
-        user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key,
-                       **({"version": upload_version} if upload_version else {})},
+        user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key},
         request_token=client_request_token(input_uri, upload_version) if upload_version else None,
     )
     if route is Route.AUDIO:
