@@ -208,7 +208,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = _runtime(settings)
     runtime.watch.put("inputs/.keep", b"")  # so the folder exists for people to drop files into
-    watcher = Watcher(runtime.watch, runtime.process_key, workers=settings.workers, poll_s=args.poll)
+    watcher = Watcher.from_settings(runtime.watch, runtime.process_key, settings, poll_s=args.poll)
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     print(f"watching {Path(runtime.watch.url) / 'inputs'} (Ctrl-C to stop)", flush=True)
     try:
