@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
     sv.set_defaults(command=cmd_serve)
     _add_package_parser(sub)
+    q = sub.add_parser("quality", parents=[common], help="measure VMAF of an asset's renditions against its source")
+    q.add_argument("target", metavar="FILE|NAME", help="the processed file (the source), or the asset's name")
+    q.set_defaults(command=cmd_quality)
     return parser
 
 
@@ -230,6 +233,22 @@ def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
     report = package_for_lambda(args.out, args.template, deploy, layers=not args.function_only)
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def cmd_quality(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.quality.record import assess_asset
+    from avpipe.quality.run import quality_tools, target_of
+
+    runtime = _runtime(settings)
+    tools, chosen = quality_tools(runtime.runner.executable, runtime.probe, runtime.clock, settings.ffmpeg_threads)
+    if chosen.note:
+        print(f"avpipe: {chosen.note}", file=sys.stderr)
+    name, source = target_of(args.target)
+    manifest = assess_asset(runtime.public, name, tools, source)
+    rows = [(o.key.rsplit("/", 1)[-1], f"{o.width}x{o.height}", f"{o.quality['vmaf_mean']:.2f}",
+             f"{o.quality['vmaf_p5']:.2f}") for o in manifest.outputs if o.quality]
+    _print_table(("rendition", "size", "VMAF mean", "VMAF 5th pct"), rows)
+    return 0
 
 
 def _outcome(name: str, manifest: Manifest | None) -> tuple[tuple[str, str, str, str], str | None]:

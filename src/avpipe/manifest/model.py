@@ -23,6 +23,7 @@ class OutputEntry:
     rung: int | None = None
     width: int | None = None
     height: int | None = None
+    quality: dict[str, Any] | None = None  # VMAF against the source (avpipe.quality), when measured
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Manifest:
     completed_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     history: tuple[dict[str, str], ...] = field(default=())
+    usage: dict[str, float] | None = None  # the local job's measured wall and CPU seconds (avpipe.cost.usage)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
