@@ -21,7 +21,7 @@ from avpipe.ffmpeg.locate import wheel_ffmpeg
 from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.quality.measure import measure_rendition, vmaf_ffmpeg
 
-from media import run_ffmpeg
+from media import MediaLibrary, run_ffmpeg
 
 SCHEMA = json.loads(resources.files("avpipe.schemas").joinpath("manifest.schema.json").read_text())
 NO_VMAF = """#!/bin/sh
@@ -138,3 +138,19 @@ def test_the_opt_in_setting_measures_after_each_local_job(tmp_path: Path, monkey
 def test_a_name_without_renditions_fails_with_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["quality", "--data", str(tmp_path / "data"), "nothing-here"]) == 2
     assert capsys.readouterr().err.strip() == "avpipe: There is no asset named 'nothing-here'."
+
+
+@pytest.mark.parametrize(("clip", "display"), [("rotated", (720, 1280)), ("anamorphic", (1024, 576))])
+def test_rotated_and_anamorphic_sources_are_compared_as_displayed(
+    media: MediaLibrary, clip: str, display: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AVPIPE_QUALITY", raising=False)
+    data = tmp_path / "data"
+    source = media.get(clip)
+    assert main(["process", "--data", str(data), "--rungs", "360", str(source)]) == 0
+    assert main(["quality", "--data", str(data), str(source)]) == 0  # by file: compared with that file
+    manifest = json.loads((data / "public" / "json" / f"{source.stem}.json").read_text())
+    for output in manifest["outputs"]:
+        quality = output["quality"]
+        assert (quality["width"], quality["height"]) == display
+        assert quality["vmaf_mean"] > 70  # a sideways or squeezed comparison scores far lower
