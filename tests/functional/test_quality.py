@@ -154,3 +154,43 @@ def test_rotated_and_anamorphic_sources_are_compared_as_displayed(
         quality = output["quality"]
         assert (quality["width"], quality["height"]) == display
         assert quality["vmaf_mean"] > 70  # a sideways or squeezed comparison scores far lower
+
+
+def test_an_upscaled_source_is_told_from_a_native_one_on_generated_clips(tmp_path: Path) -> None:
+    from avpipe.quality.upscale import judge
+    from avpipe.quality.upscale_probe import roundtrip_ssim
+
+    ffmpeg = wheel_ffmpeg()
+    native, upscaled = tmp_path / "native.mp4", tmp_path / "upscaled.mp4"
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "14", "-pix_fmt", "yuv420p"]
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=24:duration=0.5,noise=alls=6:allf=t",
+               *x264, str(native))
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=0.5,noise=alls=6:allf=t",
+               "-vf", "scale=1280:720:flags=bicubic", *x264, str(upscaled))
+    runner = FfmpegRunner(find_ffmpeg())  # ssim is in every ffmpeg avpipe accepts
+    verdicts = {}
+    for clip in (native, upscaled):
+        track = probe(str(clip)).video
+        assert track is not None
+        verdicts[clip.stem] = judge((360, 480, 720), 720, roundtrip_ssim(runner, str(clip), track, (360, 480)))
+    assert verdicts["native"].dropped == ()
+    assert (verdicts["upscaled"].detail_height, verdicts["upscaled"].dropped) == (360, (480, 720))
+
+
+def test_a_low_bitrate_source_caps_its_own_size_rung_below_the_templates_cap(tmp_path: Path) -> None:
+    from avpipe.planning.templates import load_template
+    from avpipe.quality.bitrate_cap import cap_to_source
+
+    clip = tmp_path / "lean.mp4"
+    run_ffmpeg(wheel_ffmpeg(), "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=24:duration=1", "-c:v", "libx264",
+               "-preset", "ultrafast", "-b:v", "400k", "-pix_fmt", "yuv420p", str(clip))
+    track = probe(str(clip)).video
+    assert track is not None and track.bit_rate is not None
+    template = load_template(None, "job.json").rung_outputs()[720]["VideoDescription"]["CodecSettings"]["H264Settings"]
+    capped = cap_to_source(1280, 720, template["MaxBitrate"], template["HrdBufferSize"],
+                           source_width=track.display_width, source_height=track.display_height,
+                           source_bitrate=track.bit_rate)
+    assert capped.max_bitrate == track.bit_rate < template["MaxBitrate"]
+    lower = cap_to_source(640, 360, 1_200_000, None, source_width=1280, source_height=720,
+                          source_bitrate=track.bit_rate)
+    assert lower.max_bitrate == 1_200_000
