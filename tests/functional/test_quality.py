@@ -137,7 +137,8 @@ def test_the_opt_in_setting_measures_after_each_local_job(tmp_path: Path, monkey
 
 def test_a_name_without_renditions_fails_with_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["quality", "--data", str(tmp_path / "data"), "nothing-here"]) == 2
-    assert capsys.readouterr().err.strip() == "avpipe: There is no asset named 'nothing-here'."
+    # the last line: before it, a note may say that the ffmpeg in use has no libvmaf (Debian's)
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "avpipe: There is no asset named 'nothing-here'."
 
 
 @pytest.mark.parametrize(("clip", "display"), [("rotated", (720, 1280)), ("anamorphic", (1024, 576))])

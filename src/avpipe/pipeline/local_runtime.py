@@ -70,10 +70,9 @@ class LocalRuntime:
             results = run_to_completion(self.context, event, self.notifier)
         record_usage(self.public, results, usage)
         if self.settings.measure_quality:
-            from avpipe.quality.run import measure_after_jobs, quality_tools
+            from avpipe.quality.run import measure_after_local_run
 
-            measure_after_jobs(self.public, results, quality_tools(self.runner.executable, self.probe, self.clock,
-                                                                   self.settings.ffmpeg_threads)[0])
+            measure_after_local_run(self, results)
 
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""

@@ -45,7 +45,7 @@ def vmaf_ffmpeg(current: str, *, fallback: Callable[[], str] = wheel_ffmpeg) -> 
     if other != current and has_libvmaf(other):
         note = (f"The ffmpeg in use ({version}) has no libvmaf filter, so VMAF is measured with "
                 "the imageio-ffmpeg package's ffmpeg.")
-        log.warning("%s", note)
+        log.info("%s", note)
         return VmafFfmpeg(other, note)
     raise ConfigurationError(f"The ffmpeg in use ({version}) has no libvmaf filter and neither has imageio-ffmpeg's;"
                              " VMAF needs an ffmpeg built with libvmaf (set AVPIPE_FFMPEG to one).")
