@@ -231,7 +231,9 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_estimate(estimate: dict[str, Any]) -> None:
     price, local = estimate["mediaconvert"], estimate["local"]
-    if price is not None:
+    if price is not None and price["usd"] is None:
+        print("MediaConvert: audio-only outputs are not in the price table")
+    elif price is not None:
         tiers = ", ".join(f"{t} ${v:.4f}" for t, v in price["usd_by_tier"].items() if v is not None)
         print(f"MediaConvert: ${price['usd']:.4f} in the {price['tier']} tier ({tiers}; prices of "
               f"{price['price_table']['as_of']}, {price['price_table']['source']})")

@@ -81,3 +81,10 @@ def test_the_plan_of_the_packaged_template_is_priced_and_timed() -> None:
     assert estimate["mediaconvert"]["usd"] == pytest.approx(2 * (0.0075 + 0.0075 + 0.015 + 0.015))
     assert (estimate["local"]["wall_s"], estimate["local"]["cpu_s"]) == (40.0, 75.0)
     assert estimate_plan(plan, facts, None)["local"]["reason"] == NOT_CALIBRATED
+
+
+def test_an_audio_only_job_is_not_priced_as_free() -> None:
+    audio = {"NameModifier": "", "AudioDescriptions": [{"CodecSettings": {"Codec": "MP3"}}]}
+    price = price_job(_request(audio), 120.0, None, TABLE)
+    assert price.usd is None and price.to_dict()["usd_by_tier"] == {"basic": None, "professional": None}
+    assert price.unpriced == ("",)

@@ -95,10 +95,10 @@ class JobPrice:
     outputs: tuple[OutputPrice, ...]
     source: str
     as_of: str
-    unpriced: tuple[str, ...] = ()  # outputs the table has no price for (audio-only)
+    unpriced: tuple[str, ...] = ()  # outputs the table has no price for (audio-only, by NameModifier)
 
     def to_dict(self) -> dict[str, Any]:
-        totals = {t: _money(_total(self.outputs, t)) for t in TIERS}
+        totals = {t: _money(_total(self.outputs, t) if self.outputs else None) for t in TIERS}
         return {"tier": self.tier, "usd": _money(self.usd), "usd_by_tier": totals,
                 "outputs": [o.to_dict() for o in self.outputs], "unpriced_outputs": list(self.unpriced),
                 "price_table": {"source": self.source, "as_of": self.as_of}}
@@ -116,7 +116,8 @@ def price_job(request: dict[str, Any], duration_s: float, source_fps: float | No
                 continue
             priced.append(_price_output(output, video, duration_s, source_fps, table))
     tier = next((t for t in TIERS if all(o.usd[t] is not None for o in priced)), TIERS[-1])
-    return JobPrice(tier, _total(priced, tier), tuple(priced), table.source, table.as_of, tuple(unpriced))
+    usd = _total(priced, tier) if priced else None  # an audio-only job: the table has no audio rates
+    return JobPrice(tier, usd, tuple(priced), table.source, table.as_of, tuple(unpriced))
 
 
 def _price_output(output: dict[str, Any], video: dict[str, Any], duration_s: float, source_fps: float | None,
