@@ -77,10 +77,49 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
     sv.set_defaults(command=cmd_serve)
     _add_package_parser(sub)
+    _add_verify_parser(sub)
     q = sub.add_parser("quality", parents=[common], help="measure VMAF of an asset's renditions against its source")
     q.add_argument("target", metavar="FILE|NAME", help="the processed file (the source), or the asset's name")
     q.set_defaults(command=cmd_quality)
     return parser
+
+
+def _add_verify_parser(sub: Any) -> None:
+    vf = sub.add_parser("verify", help="check published files against their manifests "
+                        "(present, same size, same digest); exit 1 when anything is wrong")
+    vf.add_argument("names", nargs="*", metavar="NAME", help="asset names as listed by 'avpipe jobs' (default: all)")
+    vf.add_argument("--decode", action="store_true", help="also decode each media file end to end with ffmpeg")
+    vf.add_argument("--data", type=Path, help=f"data folder holding watch/ and public/ (env {ENV_DATA}, "
+                    "default ./avpipe-data; AVPIPE_PUBLIC_URL for a bucket)")
+    vf.add_argument("-v", "--verbose", action="count", default=0, help="-v: each step, -vv: ffmpeg commands")
+    vf.set_defaults(command=cmd_verify, rungs=None, job_template=None)
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per asset; the outcome is kept in each manifest's ``verification``."""
+    from avpipe.integrity import record_verification, verify_asset
+    from avpipe.integrity.decode import decoder_for
+    from avpipe.manifest.repository import list_manifests, load_manifest
+    from avpipe.pipeline.context import utc_now
+
+    runtime = _runtime(settings)
+    store = runtime.public
+    found = [(n, load_manifest(store, n)) for n in args.names] if args.names else \
+        [(m.name, m) for m in list_manifests(store)]
+    decoder = decoder_for(runtime.runner, store) if args.decode else None
+    failures = 0
+    if not found:
+        print("no assets to verify.")
+    for name, manifest in found:
+        if manifest is None:
+            print(f"{name}: FAILED: no such asset.")
+            failures += 1
+            continue
+        report = verify_asset(store, manifest, decoder)
+        record_verification(store, report, utc_now())
+        print(report.line(), flush=True)
+        failures += not report.ok
+    return 1 if failures else 0
 
 
 def _add_package_parser(sub: Any) -> None:

@@ -133,7 +133,8 @@ def _audio_track(track: Track) -> AudioTrack:
         channels=_int(track.get("channel_s")),
         sample_rate=_int(track.get("sampling_rate")),
         bit_rate=_int(track.get("bit_rate")) or _int(track.get("nominal_bit_rate")),
-        codec_profile=_text(track.get("format_profile")),
+        # newer MediaInfo names the AAC profile ("LC", "HE-AAC") in format_additionalfeatures
+        codec_profile=_text(track.get("format_profile")) or _text(track.get("format_additionalfeatures")),
         language=_text(track.get("language")),
     )
 

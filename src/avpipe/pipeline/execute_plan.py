@@ -8,30 +8,43 @@ from dataclasses import replace
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
 from avpipe.errors import UnsupportedMediaError
+from avpipe.integrity.identity import record_identical, record_original, unchanged_original, upload_digest
 from avpipe.manifest.model import Manifest, OutputEntry, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest, update_manifest
 from avpipe.pipeline.caption_upload import convert_caption_upload
 from avpipe.pipeline.claims import ClaimState
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.publish import retire_previous
+from avpipe.pipeline.publish import described, retire_previous
 from avpipe.planning.asset import Action, AssetPlan
 
 log = logging.getLogger(__name__)
 
 
 def execute_plan(
-    ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int
+    ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
+    *, reencode: bool = False,
 ) -> tuple[Manifest, ClaimState]:
-    """Do what the plan says; return the manifest and the upload's claim state afterwards."""
+    """Do what the plan says; return the manifest and the upload's claim state afterwards.
+
+    An upload with the bytes of the asset's published original is not encoded again
+    (recorded in the history), unless ``reencode`` (an operator's retry).
+    """
     if plan.action is Action.REJECT:
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
         manifest, converted = convert_caption_upload(ctx, plan.keys)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED
+    digest = upload_digest(ctx.watch, plan.keys.input_key)  # the content identity (one read locally)
+    same = None if reencode else unchanged_original(ctx.public, plan.keys, str(plan.route), digest)
+    if same is not None and digest is not None:
+        done = record_identical(ctx.public, same, plan.keys, digest, version, ctx.clock())
+        ctx.watch.delete(plan.keys.input_key)
+        return done, ClaimState.DONE
     manifest = _start(ctx, plan, facts, version, attempts)
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
+    manifest = record_original(ctx.watch, ctx.public, plan.keys, digest, version) or manifest
     if plan.action is Action.COPY_MP3:
-        return _finish_mp3(ctx, plan, manifest), ClaimState.DONE
+        return _finish_mp3(ctx, plan, manifest, digest), ClaimState.DONE
     assert plan.mediaconvert_job is not None
     job_id = ctx.transcoder.submit(plan.mediaconvert_job)
     log.info("upload %s: job %s submitted to %s", plan.keys.input_key, job_id, ctx.transcoder.name)
@@ -51,6 +64,7 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
         # an earlier upload's outputs stay listed (and served) until the new ones are published
         outputs=previous.outputs if previous else (),
         thumbnail=previous.thumbnail if previous and plan.route is Route.VIDEO else None,
+        thumbnail_file=previous.thumbnail_file if previous and plan.route is Route.VIDEO else None,
         history=({"at": now, "status": "processing", "message": f"analysed; action {plan.action}"},),
     )
     save_manifest(ctx.public, manifest)
@@ -63,9 +77,11 @@ def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manif
     return replace(manifest, job=job)
 
 
-def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest) -> Manifest:
+def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, digest: str | None) -> Manifest:
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.audio)
-    outputs = (OutputEntry(plan.keys.audio, "audio"),)
+    duration = manifest.media.get("duration_s") if manifest.media else None
+    outputs = (described(ctx, OutputEntry(plan.keys.audio, "audio"), sha256=digest,
+                         duration_s=float(duration) if isinstance(duration, (int, float)) else None),)
     retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
     done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
     save_manifest(ctx.public, done)

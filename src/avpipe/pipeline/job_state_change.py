@@ -14,6 +14,7 @@ from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload
 from avpipe.pipeline.publish import publish_output, retire_previous
+from avpipe.storage.fingerprint import Fingerprint
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,11 @@ def _complete(
     if manifest.source:
         retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
     message = f"job {event.job_id} complete"
+    original = manifest.original_file or _original_record(ctx, manifest)
     done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
-        Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job) if current.source == manifest.source else None)
+        Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job,
+        original_file=original or current.original_file)
+        if current.source == manifest.source else None)
     if done is None:  # a newer upload of this name took over meanwhile; its job publishes its own outputs
         log.warning("%s was replaced while job %s was published; left to the newer upload", manifest.name,
                     event.job_id)
@@ -63,6 +67,16 @@ def _complete(
         ctx.watch.delete(manifest.source)
         log.info("upload %s done; removed from the watch area", manifest.source)
     return done
+
+
+def _original_record(ctx: PipelineContext, manifest: Manifest) -> Fingerprint | None:
+    """The original's size and digest when the upload step did not record them (older manifests)."""
+    if manifest.original is None:
+        return None
+    try:
+        return ctx.public.fingerprint(manifest.original)
+    except FileNotFoundError:
+        return None
 
 
 def _fail(

@@ -123,4 +123,7 @@ def as_published(event: JobStateChange, manifest: Manifest, uri: Callable[[str],
     if event.status != "COMPLETE" or manifest.status != "complete":
         return event
     outputs = tuple(JobOutput(uri(o.key), o.width, o.height) for o in manifest.outputs)
-    return replace(event, outputs=outputs)
+    metadata = dict(event.user_metadata)
+    if manifest.original_file is not None and manifest.original_file.sha256:
+        metadata["originalSha256"] = manifest.original_file.sha256  # the asset's content identity
+    return replace(event, outputs=outputs, user_metadata=metadata)

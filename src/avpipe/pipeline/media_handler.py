@@ -51,7 +51,7 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry)
     if claim is None:
         return load_manifest(ctx.public, keys.name)
-    attempt = _Attempt(keys, version, claim.attempts)
+    attempt = _Attempt(keys, version, claim.attempts, retry=event.retry)
     while True:
         try:
             manifest, state = _process(ctx, attempt)
@@ -60,7 +60,7 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
                 delay = backoff_delay(attempt.number - claim.attempts + 1)
                 log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
                 ctx.sleep(delay)
-                attempt = _Attempt(keys, version, attempt.number + 1)
+                attempt = _Attempt(keys, version, attempt.number + 1, retry=event.retry)
                 continue
             settle(ctx.watch, event.key, version, ClaimState.FAILED, ctx.clock())
             return record_failure(ctx, keys, attempt.kind, exc, attempt.step, media=attempt.media,
@@ -79,6 +79,7 @@ class _Attempt:
     number: int
     facts: MediaFacts | None = None
     kind: str = "unsupported"
+    retry: bool = False  # an operator's retry: encode again even when the bytes are the published original's
 
     @property
     def step(self) -> str:
@@ -101,7 +102,7 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head, version=token_version)
     attempt.kind = str(plan.route)
     log.info("upload %s: %s -> %s", key, plan.route, plan.action)
-    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number)
+    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number, reencode=attempt.retry)
 
 
 def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+from dataclasses import replace
 
 from avpipe.keys import AUDIOVIDEO, STAGING, AssetKeys, published_key
 from avpipe.manifest.model import OutputEntry
+from avpipe.manifest.output_facts import describe_output
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput
 from avpipe.storage.registry import locate
@@ -27,8 +29,24 @@ def publish_output(ctx: PipelineContext, output: JobOutput) -> OutputEntry:
         log.info("published %s", key)
     match = _RUNG.search(key)
     kind = "audio" if posixpath.splitext(key)[1] in (".mp3", ".m4a") else "rendition"
-    return OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
-                       width=output.width, height=output.height)
+    entry = OutputEntry(key=key, kind=kind, rung=int(match.group(1)) if match else None,
+                        width=output.width, height=output.height)
+    duration = output.duration_ms / 1000 if output.duration_ms else None
+    return described(ctx, entry, duration_s=duration)
+
+
+def described(ctx: PipelineContext, entry: OutputEntry, *, sha256: str | None = None,
+              duration_s: float | None = None) -> OutputEntry:
+    """``entry`` with what the public store vouches for (size, digest) and what a player needs
+    (codecs, measured bitrates). ``sha256``: the digest of the bytes, when the caller knows it."""
+    try:
+        record = ctx.public.fingerprint(entry.key, sha256)
+    except FileNotFoundError:  # listed by the job but not there: verify will say so; nothing to record
+        log.warning("%s is not in the public store; no size or digest recorded", entry.key)
+        return entry
+    facts = describe_output(ctx.public, entry.key, record.size, duration_s)
+    return replace(entry, file=record, codecs=facts.codecs, bitrate=facts.bitrate,
+                   video_bitrate=facts.video_bitrate, audio_bitrate=facts.audio_bitrate)
 
 
 def retire_previous(

@@ -35,7 +35,9 @@ def save_video_frame(ctx: PipelineContext, event: ObjectCreated) -> Manifest | N
         warning = f"Thumbnail: {exc}"
         return update_manifest(ctx.public, name, lambda m: replace(m, warnings=(*m.warnings, warning)))
     log.info("thumbnail %s written", key)
-    return update_manifest(ctx.public, name, lambda m: replace(m, thumbnail=key) if m.original == event.key else None)
+    record = ctx.public.fingerprint(key)  # a few KB
+    return update_manifest(ctx.public, name, lambda m: replace(m, thumbnail=key, thumbnail_file=record)
+                           if m.original == event.key else None)
 
 
 def _grab(ctx: PipelineContext, original_key: str, thumbnail_key: str, media: dict[str, object]) -> None:

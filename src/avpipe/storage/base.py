@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from avpipe.storage.fingerprint import PROOF_SHA256, Fingerprint, HashingWriter
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -137,3 +139,17 @@ class Store(abc.ABC):
         """Stream the object into a binary file object (default: one read)."""
         out.write(self.read_bytes(key))
 
+
+    def fingerprint(self, key: str, sha256: str | None = None) -> Fingerprint:
+        """Size and digest of ``key`` as this store can vouch for them now.
+
+        ``sha256`` is the digest of bytes the caller has just written (it saves reading them
+        again). Wrappers ask the store they wrap; the default streams the object once.
+        """
+        if self.backing is not self:
+            return self.backing.fingerprint(key, sha256)
+        if sha256 is not None:
+            return Fingerprint(self.stat(key).size, PROOF_SHA256, sha256=sha256)
+        writer = HashingWriter()
+        self.download(key, writer)  # type: ignore[arg-type]  # a write-only file object
+        return Fingerprint(writer.size, PROOF_SHA256, sha256=writer.digest.hexdigest())

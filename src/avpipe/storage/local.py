@@ -13,6 +13,7 @@ from typing import IO
 
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
+from avpipe.storage.fingerprint import PROOF_SHA256, Fingerprint, sha256_stream
 
 TEMP_MARK = ".avpipe-tmp-"
 
@@ -171,6 +172,16 @@ class LocalStore(Store):
     def download(self, key: str, out: IO[bytes]) -> None:
         with self.path(key).open("rb") as src:
             shutil.copyfileobj(src, out, length=1024 * 1024)
+
+    def fingerprint(self, key: str, sha256: str | None = None) -> Fingerprint:
+        """The file's size and SHA-256 (read once, from the open file; or ``sha256`` as given)."""
+        path = self.path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            digest = sha256 if sha256 is not None else sha256_stream(handle)
+        return Fingerprint(size, PROOF_SHA256, sha256=digest)
 
     def _prune(self, folder: Path) -> None:
         """Remove folders emptied by a delete, up to the root (like S3, which has no folders)."""
