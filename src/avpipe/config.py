@@ -34,6 +34,8 @@ ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
 ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
 ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
+ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
+ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
 ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
@@ -102,6 +104,7 @@ class Settings:
     sns_topic_arn: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -180,6 +183,8 @@ class Settings:
             kwargs["watch_stable_polls"] = _number(ENV_WATCH_STABLE_POLLS, environ[ENV_WATCH_STABLE_POLLS], int)
         if environ.get(ENV_TRANSIENT_RETRIES):
             kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
+        if environ.get(ENV_QUALITY):
+            kwargs["measure_quality"] = environ[ENV_QUALITY].strip().lower() in ("1", "true", "yes", "on")
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -188,6 +193,14 @@ def _limits(environ: Mapping[str, str]) -> MediaLimits:
              ENV_MAX_FRAME_RATE: ("max_frame_rate", float), ENV_MAX_INPUT_BYTES: ("max_input_bytes", int)}
     values = {attr: _number(env, environ[env], kind) for env, (attr, kind) in names.items() if environ.get(env)}
     return MediaLimits(**values)  # type: ignore[arg-type]
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    """The user's cache folder for avpipe: AVPIPE_CACHE_DIR, else $XDG_CACHE_HOME/avpipe, else ~/.cache/avpipe."""
+    if environ.get(ENV_CACHE_DIR):
+        return Path(environ[ENV_CACHE_DIR])
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "avpipe"
 
 
 def parse_rungs(text: str) -> tuple[int, ...]:

@@ -70,7 +70,15 @@ class LocalRuntime:
 
     def run(self, event: Event) -> None:
         """Handle ``event`` and every event it causes, to completion."""
-        run_to_completion(self.context, event, self.notifier)
+        from avpipe.cost.usage import measured, record_usage
+
+        with measured() as usage:
+            results = run_to_completion(self.context, event, self.notifier)
+        record_usage(self.public, results, usage)
+        if self.settings.measure_quality:
+            from avpipe.quality.run import measure_after_local_run
+
+            measure_after_local_run(self, results)
 
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
