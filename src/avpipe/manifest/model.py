@@ -30,6 +30,7 @@ class OutputEntry:
     bitrate: int | None = None  # measured: bits per second over the whole file
     video_bitrate: int | None = None  # measured from the video track's samples
     audio_bitrate: int | None = None
+    quality: dict[str, Any] | None = None  # VMAF against the source (avpipe.quality), when measured
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Manifest:
     original_file: Fingerprint | None = None  # the original's size and digest: the asset's content identity
     thumbnail_file: Fingerprint | None = None
     verification: Verification | None = None
+    usage: dict[str, float] | None = None  # the local job's measured wall and CPU seconds (avpipe.cost.usage)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
