@@ -1,0 +1,63 @@
+"""Who may talk to the app: the Host check (DNS rebinding) and the cross-site check (CSRF).
+
+A pure ASGI middleware in front of every route. A request whose ``Host`` is not a loopback
+name or one of the configured hosts is answered 421; a state-changing request (anything but
+GET/HEAD/OPTIONS) whose ``Origin`` is not this host, or whose ``Sec-Fetch-Site`` says another
+site sent it, is answered 403 - whether or not a token is set, since a browser would attach
+a stored token-less session all the same.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CROSS_SITE = ("cross-site", "same-site")
+
+
+def host_name(host: str) -> str:
+    """``Example.com:8000`` -> ``example.com``; ``[::1]:80`` -> ``::1``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def refusal(scope: Scope, allowed_hosts: tuple[str, ...]) -> tuple[int, str] | None:
+    """(status, message) when the request must be refused, else None."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    host = headers.get("host", "")
+    if host_name(host) not in {host_name(h) for h in allowed_hosts}:
+        return 421, "This server does not answer for that host name."
+    if scope.get("method", "GET") in SAFE_METHODS:
+        return None
+    if headers.get("sec-fetch-site", "").lower() in CROSS_SITE:
+        return 403, "Requests from other sites are refused."
+    origin = headers.get("origin")
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.strip().lower()):
+        return 403, "Requests from other sites are refused."
+    return None
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = refusal(scope, self.allowed_hosts)
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        status, message = refused
+        body = json.dumps({"error": {"status": status, "message": message}}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
