@@ -1,0 +1,224 @@
+"""Attacks on the web app over real sockets (issue 10, web items; issue 14, safety and conditional requests).
+
+Each test performs the attack against uvicorn on 127.0.0.1 and checks what got through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avpipe.web.settings import WebSettings
+
+from webclient import CHUNK, ApiServer, multipart, serve_app
+
+BODY = bytes(range(256)) * 40  # 10240 bytes
+MakeApi = Callable[..., ApiServer]
+
+
+@pytest.fixture
+def make_api(tmp_path: Path) -> Iterator[MakeApi]:
+    with contextlib.ExitStack() as stack:
+        def make(**changes: Any) -> ApiServer:
+            settings = WebSettings(**{"chunk_bytes": CHUNK, "max_upload_bytes": 1024 * 1024, **changes})
+            folder = tmp_path / f"app{len(stack._exit_callbacks)}"  # noqa: SLF001 - one folder per app
+            generator = serve_app(folder, settings)
+            api = next(generator)
+            stack.callback(lambda: next(generator, None))
+            return api
+        yield make
+
+
+def raw(api: ApiServer, data: bytes, *, read_s: float = 3.0) -> bytes:
+    """Send bytes on one connection; everything the server answers until it closes or goes quiet."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=read_s) as conn:
+        conn.sendall(data)
+        out = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := conn.recv(65536):
+                out += chunk
+        return out
+
+
+# --- item 1: uploaded bytes are never served with an active type -------------------------------
+def test_originals_are_not_served_unless_allowed(make_api: MakeApi) -> None:
+    api = make_api()
+    api.runtime.public.put("original/talk.mp4", b"private upload")
+    reply = api.request("GET", "/files/original/talk.mp4")
+    assert reply.status == 404 and b"private upload" not in reply.body
+
+
+@pytest.mark.parametrize("key", ["original/evil.xml", "original/evil.html", "original/evil.svg",
+                                 "closed-caption/evil.html", "audiovideo/evil.js", "json/evil.xml"])
+def test_uploaded_bytes_go_out_as_inert_attachments(make_api: MakeApi, key: str) -> None:
+    api = make_api(serve_originals=True)
+    api.runtime.public.put(key, b"<html><script>alert(1)</script></html>")
+    reply = api.request("GET", "/files/" + key)
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/octet-stream"
+    assert reply.headers["content-disposition"].startswith("attachment")
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert reply.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
+def test_what_avpipe_wrote_keeps_its_type_and_is_sandboxed_too(make_api: MakeApi) -> None:
+    api = make_api()
+    api.runtime.public.put("audiovideo/talk_360p.mp4", BODY)
+    reply = api.request("GET", "/files/audiovideo/talk_360p.mp4")
+    assert reply.headers["content-type"] == "video/mp4" and "content-disposition" not in reply.headers
+    assert reply.headers["content-security-policy"] == "sandbox; default-src 'none'"
+
+
+def test_private_mode_needs_the_token_for_reads(make_api: MakeApi) -> None:
+    api = make_api(token="s3cret-token", private=True)
+    api.runtime.public.put("audiovideo/a.mp4", BODY)
+    for path in ("/api/assets", "/api/assets/a", "/files/audiovideo/a.mp4"):
+        assert api.request("GET", path).status == 401, path
+    good = {"X-Avpipe-Token": "s3cret-token"}
+    assert api.request("GET", "/api/assets", headers=good).status == 200
+    assert api.request("GET", "/files/audiovideo/a.mp4", headers=good).body == BODY
+    assert api.request("GET", "/").status == 200  # the page itself loads, to ask for the token
+
+
+# --- item 2: Host (DNS rebinding) and cross-site writes (CSRF) ---------------------------------
+def test_a_foreign_host_is_refused(make_api: MakeApi) -> None:
+    api = make_api()
+    assert api.request("GET", "/api/assets", headers={"Host": "attacker.example"}).status == 421
+    assert api.request("GET", "/api/assets", headers={"Host": "attacker.example:80"}).status == 421
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        assert api.request("GET", "/api/assets", headers={"Host": host}).status == 200, host
+    configured = make_api(allowed_hosts=("media.example.org",))
+    assert configured.request("GET", "/api/assets", headers={"Host": "media.example.org"}).status == 200
+
+
+@pytest.mark.parametrize("token", [None, "s3cret-token"])
+@pytest.mark.parametrize("headers", [{"Origin": "http://attacker.example"}, {"Origin": "null"},
+                                     {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+def test_cross_site_writes_are_refused_with_or_without_a_token(make_api: MakeApi, token: str | None,
+                                                                headers: dict[str, str]) -> None:
+    api = make_api(token=token)
+    body, content_type = multipart({"name": "csrf.mp4"}, b"data")
+    sent = {"Content-Type": content_type, **headers, **({"X-Avpipe-Token": token} if token else {})}
+    assert api.request("POST", "/upload", body, sent).status == 403
+    assert api.request("DELETE", "/upload?name=csrf.mp4", headers=sent).status == 403
+    assert not api.runtime.watch.exists("inputs/csrf.mp4")
+    same = {"Content-Type": content_type, "Origin": api.url, "Sec-Fetch-Site": "same-origin",
+            **({"X-Avpipe-Token": token} if token else {})}
+    assert api.request("POST", "/upload", body, same).status == 200
+
+
+# --- conditional requests (issue 14) ------------------------------------------------------------
+def test_conditional_requests(make_api: MakeApi) -> None:
+    api = make_api()
+    api.runtime.public.put("audiovideo/v_360p.mp4", BODY)
+    first = api.request("GET", "/files/audiovideo/v_360p.mp4")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert api.request("GET", "/files/audiovideo/v_360p.mp4", headers={"If-None-Match": etag}).status == 304
+    hit = api.request("GET", "/files/audiovideo/v_360p.mp4", headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert hit.status == 206 and hit.body == BODY[:10]
+    by_date = api.request("GET", "/files/audiovideo/v_360p.mp4", headers={"Range": "bytes=0-9", "If-Range": modified})
+    assert by_date.status == 206
+    time.sleep(0.01)
+    api.runtime.public.put("audiovideo/v_360p.mp4", BODY[::-1])  # a re-uploaded rendition
+    stale = api.request("GET", "/files/audiovideo/v_360p.mp4", headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert stale.status == 200 and stale.body == BODY[::-1]  # the whole new file, never a spliced range
+    assert api.request("GET", "/files/audiovideo/v_360p.mp4", headers={"If-None-Match": etag}).status == 200
+
+
+# --- item 16: odd digits -------------------------------------------------------------------------
+def test_non_ascii_digits_and_huge_ranges_get_400(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:
+    api = make_api()
+    api.runtime.public.put("audiovideo/v.mp4", BODY)
+    caplog.set_level(logging.DEBUG)
+    assert api.post_chunk("odd.mp4", b"x", chunk=None, chunks=None).status == 200
+    body, content_type = multipart({"name": "digits.mp4", "chunk": "\u00b2", "chunks": "3"}, b"x")
+    reply = api.request("POST", "/upload", body, {"Content-Type": content_type})
+    assert reply.status == 400 and "whole number" in reply.json()["error"]["message"]
+    huge = api.request("GET", "/files/audiovideo/v.mp4", headers={"Range": "bytes=" + "9" * 5000 + "-"})
+    assert huge.status == 400
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback logged
+
+
+# --- item 12: request smuggling --------------------------------------------------------------
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE"])
+def test_a_body_is_never_read_as_a_second_request(make_api: MakeApi, method: str) -> None:
+    api = make_api()
+    assert api.post_chunk("victim.mp4", b"part0", 0, 2).status == 200
+    hidden = b"DELETE /upload?name=victim.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    path = b"/upload?name=other.mp4" if method == "DELETE" else b"/api/config"
+    request = (method.encode() + b" " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               b"Content-Length: " + str(len(hidden)).encode() + b"\r\n\r\n" + hidden)
+    answer = raw(api, request, read_s=1.0)
+    assert answer.count(b"HTTP/1.1 ") <= 1
+    assert api.runtime.watch.exists("inputs/victim.mp4.CHUNK0")  # the hidden DELETE did not run
+
+
+# --- item 10: slow and idle clients ----------------------------------------------------------
+def test_idle_connections_do_not_starve_a_normal_request(make_api: MakeApi) -> None:
+    api = make_api()
+    host, port = api.url.removeprefix("http://").split(":")
+    idle = []
+    try:
+        for _ in range(250):
+            idle.append(socket.create_connection((host, int(port)), timeout=5))
+        idle[0].sendall(b"GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # a head that never ends
+        started = time.monotonic()
+        assert api.request("GET", "/api/config").status == 200
+        assert time.monotonic() - started < 5
+    finally:
+        for conn in idle:
+            conn.close()
+
+
+def test_a_connection_cap_answers_503_instead_of_hanging(make_api: MakeApi) -> None:
+    api = make_api(max_connections=20)
+    host, port = api.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=5) for _ in range(25)]
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        assert api.request("GET", "/api/config").status == 503
+        assert time.monotonic() - started < 5
+    finally:
+        for conn in idle:
+            conn.close()
+
+
+def test_silent_and_stalled_clients_are_dropped(make_api: MakeApi) -> None:
+    api = make_api(header_timeout_s=0.5, body_timeout_s=0.5)
+    started = time.monotonic()
+    assert raw(api, b"", read_s=5) == b""  # connected, never sent a request: closed
+    assert time.monotonic() - started < 3
+    body, content_type = multipart({"name": "stall.mp4"}, b"x" * 1000)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    started = time.monotonic()
+    answer = raw(api, head + body[:200], read_s=5)  # the rest of the body never comes
+    assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
+    assert [p for p in Path(api.app.uploads.temp_folder or "/nonexistent").glob("avpipe-upload-*")] == []
+    assert api.request("GET", "/api/config").status == 200
+
+
+# --- item 14: two clients, one name ------------------------------------------------------------
+def test_two_clients_uploading_one_name_are_never_spliced(make_api: MakeApi) -> None:
+    api = make_api()
+    a, b = b"A" * 1000, b"B" * 1000
+
+    def send(upload_id: str, data: bytes, index: int) -> int:
+        body, content_type = multipart({"name": "same.mp4", "chunk": str(index), "chunks": "2",
+                                        "total": "2000", "upload_id": upload_id}, data)
+        return api.request("POST", "/upload", body, {"Content-Type": content_type}).status
+
+    assert send("client-a", a, 0) == 200
+    conflict = send("client-b", b, 1)
+    assert conflict == 409
+    assert send("client-a", a, 1) == 200
+    assert api.runtime.watch.read_bytes("inputs/same.mp4") == a + a
