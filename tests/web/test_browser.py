@@ -8,6 +8,7 @@ screenshots.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -204,3 +205,53 @@ def test_an_interrupted_upload_resumes_without_resending_stored_chunks(served: R
     page.goto(served.url + "/library")
     wait_for_card(page, "song", "complete")
     assert page.console_errors == []
+
+
+EVIL_DFXP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<tt xmlns="http://www.w3.org/ns/ttml" xml:lang="en">
+  <body><div>
+    <p begin="00:00:00.000" end="00:00:02.000">Hello</p>
+    <p begin="00:00:02.000" end="00:00:04.000">World</p>
+  </div></body>
+  <html:script xmlns:html="http://www.w3.org/1999/xhtml">
+    localStorage.setItem("pwned", localStorage.getItem("avpipe-token") || "no token");
+    fetch("/api/assets?stolen=" + encodeURIComponent(localStorage.getItem("avpipe-token")));
+  </html:script>
+</tt>
+"""
+
+
+def test_an_uploaded_xml_with_script_cannot_run_in_the_app_origin(browser: Any, tmp_path: Path) -> None:
+    """Issue 10 item 1: a DFXP caption (.xml) with an embedded XHTML script, uploaded and processed,
+    then opened from the app's origin (framed and navigated to) must not run or read the token."""
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web(serve_originals=True))
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        assert api.post_chunk("evil.xml", EVIL_DFXP).status == 200
+        manifest = api.runtime.process_key("inputs/evil.xml")
+        assert manifest is not None and manifest.original, manifest
+        original_url = f"{api.url}/files/{manifest.original}"
+        assert api.request("GET", f"/files/{manifest.original}").body == EVIL_DFXP  # it is the stored upload
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(api.url + "/")
+        page.evaluate("() => localStorage.setItem('avpipe-token', 'secret-in-storage')")
+        page.evaluate("""(url) => new Promise(done => {
+            const frame = document.createElement('iframe');
+            frame.src = url; frame.onload = done; setTimeout(done, 3000);
+            document.body.appendChild(frame); })""", original_url)
+        with contextlib.suppress(playwright_api.Error):  # an attachment starts a download, not a page
+            page.goto(original_url)
+        page.wait_for_timeout(500)
+        page.goto(api.url + "/")
+        assert page.evaluate("() => localStorage.getItem('pwned')") is None
+        assert not [url for url in requests if "stolen=" in url]
+    finally:
+        context.close()
+        next(generator, None)

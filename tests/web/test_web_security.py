@@ -222,3 +222,91 @@ def test_two_clients_uploading_one_name_are_never_spliced(make_api: MakeApi) -> 
     assert conflict == 409
     assert send("client-a", a, 1) == 200
     assert api.runtime.watch.read_bytes("inputs/same.mp4") == a + a
+
+
+# --- item 11: a full disk ----------------------------------------------------------------------
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MiB filesystem (tmpfs; needs root), unmounted afterwards."""
+    import subprocess
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],  # noqa: S607
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root): " + mounted.stderr.decode(errors="replace"))
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)  # noqa: S607
+
+
+def test_a_chunk_on_a_full_disk_gets_507(tiny_disk: Path) -> None:
+    generator = serve_app(tiny_disk, WebSettings(chunk_bytes=CHUNK, max_upload_bytes=8 * 1024 * 1024))
+    api = next(generator)
+    try:
+        statuses = [api.post_chunk("big.mp4", b"z" * 400_000, i, 8, total=3_200_000).status for i in range(4)]
+        assert statuses[0] == 200 and statuses[-1] == 507
+        reply = api.post_chunk("big.mp4", b"z" * 400_000, 4, 8, total=3_200_000)
+        assert reply.status == 507 and "storage is full" in reply.json()["error"]["message"]
+        assert str(tiny_disk) not in reply.body.decode()
+        assert list(Path(api.app.uploads.temp_folder or "/nonexistent").glob("avpipe-upload-*")) == []
+        api.request("DELETE", "/upload?name=big.mp4")  # space comes back
+        assert api.post_chunk("small.mp4", b"ok").status == 200
+    finally:
+        next(generator, None)
+
+
+# --- item 8: a crash during assembly ------------------------------------------------------------
+KILLED_DURING_ASSEMBLY = r"""
+import os, signal, sys
+from pathlib import Path
+from avpipe.storage.local import LocalStore
+from avpipe.web.settings import WebSettings
+from avpipe.web.uploads import ChunkedUploads, ChunkRequest
+
+def die(store, parts, target):
+    scratch = Path(store.scratch_dir()) / "avpipe-upload-half-written"
+    scratch.write_bytes(b"half")  # as a killed request leaves its spooled body behind
+    os.utime(scratch, (1, 1))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+store = LocalStore(sys.argv[1])
+uploads = ChunkedUploads(store, WebSettings(), assembler=die)
+for index, data in enumerate((b"first-", b"second")):
+    path = Path(sys.argv[1]) / f"body{index}"
+    path.write_bytes(data)
+    uploads.store_chunk(ChunkRequest("crash.mp4", index, 2, 12, "addr:x"), path, len(data))
+"""
+
+
+def test_kill_9_during_assembly_loses_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    watch = tmp_path / "data" / "watch"
+    watch.mkdir(parents=True)
+    child = subprocess.run([sys.executable, "-c", KILLED_DURING_ASSEMBLY, str(watch)], capture_output=True,
+                           check=False, timeout=60)
+    assert child.returncode == -9, child.stderr
+    assert not (watch / "inputs/crash.mp4").exists()
+    generator = serve_app(tmp_path, WebSettings())  # the restart
+    api = next(generator)
+    try:
+        assert api.runtime.watch.read_bytes("inputs/crash.mp4") == b"first-second"
+        assert [i.key for i in api.runtime.watch.list("inputs/")] == ["inputs/crash.mp4"]
+        assert list(Path(api.app.uploads.temp_folder or "/nonexistent").glob("avpipe-upload-*")) == []
+    finally:
+        next(generator, None)
+
+
+def test_status_assembles_a_complete_set_and_names_what_is_missing(make_api: MakeApi) -> None:
+    api = make_api()
+    api.post_chunk("gap.mp4", b"aaa", 0, 3, total=9)
+    api.post_chunk("gap.mp4", b"ccc", 2, 3, total=9)
+    assert api.request("GET", "/upload/status?name=gap.mp4").json()["missing"] == [1]
+    api.runtime.watch.put("inputs/gap.mp4.CHUNK1", b"bbb")  # the part landed, the assembly did not run
+    status = api.request("GET", "/upload/status?name=gap.mp4").json()
+    assert status["exists"] is True and status["missing"] == []
+    assert api.runtime.watch.read_bytes("inputs/gap.mp4") == b"aaabbbccc"
