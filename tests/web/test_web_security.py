@@ -220,6 +220,7 @@ def test_two_clients_uploading_one_name_are_never_spliced(make_api: MakeApi) -> 
     assert send("client-a", a, 0) == 200
     conflict = send("client-b", b, 1)
     assert conflict == 409
+    assert api.request("DELETE", "/upload?name=same.mp4&upload_id=client-b").status == 409  # nor cancelled
     assert send("client-a", a, 1) == 200
     assert api.runtime.watch.read_bytes("inputs/same.mp4") == a + a
 

@@ -29,7 +29,7 @@ from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form
 from avpipe.web.guard import GuardMiddleware
 from avpipe.web.library import Library
 from avpipe.web.settings import WebSettings
-from avpipe.web.uploads import ChunkedUploads, UploadRejected, UploadTooLarge, parse_chunk_request
+from avpipe.web.uploads import ChunkedUploads, UploadRejected, UploadTooLarge, parse_chunk_request, upload_owner
 from avpipe.web.worker import AssetNotFound, PipelineWorker
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class WebApp:
             ConfigurationError: self._misconfigured, AvpipeError: self._bad_input, OSError: self._storage_failed,
             HTTPException: self._http_error, ClientDisconnect: self._disconnected,
         }
-        self.asgi = Starlette(routes=routes, exception_handlers=handlers,  # type: ignore[arg-type]
+        self.asgi = Starlette(routes=routes, exception_handlers=handlers,
                               middleware=[Middleware(GuardMiddleware, allowed_hosts=settings.hosts)])
 
     # --- pages and static files --------------------------------------------------------
@@ -153,7 +153,8 @@ class WebApp:
 
     def upload_cancel(self, request: Request) -> Response:
         self._authorise(request)
-        return json_response({"removed": self.uploads.cancel(request.query_params.get("name", ""))})
+        owner = upload_owner(request.query_params.get("upload_id", ""), request.client.host if request.client else "")
+        return json_response({"removed": self.uploads.cancel(request.query_params.get("name", ""), owner)})
 
     def public_file(self, request: Request) -> Response:
         key = check_key(request.path_params["key"])

@@ -115,11 +115,16 @@ def parse_chunk_request(fields: Mapping[str, str], fallback_name: str | None, se
         raise UploadRejected(f"Chunk {chunk} of {chunks} is out of range.")
     if total > settings.max_upload_bytes:
         raise UploadTooLarge(f"The file is {total} bytes; the limit is {settings.max_upload_bytes}.")
-    upload_id = fields.get("upload_id", "").strip()
+    owner = upload_owner(fields.get("upload_id", ""), client)
+    return ChunkRequest(name, chunk, chunks, total if total >= 0 else None, owner)
+
+
+def upload_owner(upload_id: str, client: str) -> str:
+    """Who an upload belongs to: the client's ``upload_id`` when it sends one, else its address."""
+    upload_id = upload_id.strip()
     if len(upload_id) > MAX_UPLOAD_ID or not upload_id.isprintable():
         raise UploadRejected("The field 'upload_id' is too long or not printable.")
-    owner = f"id:{upload_id}" if upload_id else f"addr:{client}"
-    return ChunkRequest(name, chunk, chunks, total if total >= 0 else None, owner)
+    return f"id:{upload_id}" if upload_id else f"addr:{client}"
 
 
 def _integer(fields: Mapping[str, str], key: str, default: int) -> int:
@@ -199,10 +204,16 @@ class ChunkedUploads:
             log.info("upload %s: a complete set of parts was found and assembled", name)
             return True
 
-    def cancel(self, raw_name: str) -> int:
-        """Remove every stored part of an upload; the number of parts removed."""
+    def cancel(self, raw_name: str, owner: str = "") -> int:
+        """Remove every stored part of an upload; the number of parts removed.
+
+        Another client's upload that is still active is refused (409), not removed.
+        """
         name = safe_upload_name(raw_name)
         with self._lock(name):
+            meta = self._meta(name) or {}
+            if owner and meta.get("owner", owner) != owner and self._active(name):
+                raise UploadConflict("Another upload of this file name is in progress; it was left alone.")
             return self._discard(name, "cancelled")
 
     def sweep(self) -> list[str]:
