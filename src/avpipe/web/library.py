@@ -50,8 +50,9 @@ class ProgressBoard:
 
 
 class Library:
-    def __init__(self, watch: Store, public: Store, progress: ProgressBoard, public_base_url: str | None = None
-                 ) -> None:
+    def __init__(self, watch: Store, public: Store, progress: ProgressBoard, public_base_url: str | None = None,
+                 *, serve_originals: bool = False) -> None:
+        self.serve_originals = serve_originals  # otherwise original/ is not linked (it is not served)
         self.watch = watch
         self.public = public
         self.progress = progress
@@ -105,7 +106,7 @@ class Library:
         return {
             "manifest": self.url(f"{JSON}{manifest.name}.json"),
             "thumbnail": self.url(manifest.thumbnail) if manifest.thumbnail else None,
-            "original": self.url(manifest.original) if manifest.original else None,
+            "original": self.url(manifest.original) if manifest.original and self.serve_originals else None,
             "outputs": [{**_output_dict(o), "url": self.url(o.key), "label": _label(o.key, o.rung)}
                         for o in manifest.outputs],
             "captions": [{"url": self.url(c.key), "language": c.language, "label": c.language or "captions",

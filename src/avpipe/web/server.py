@@ -110,7 +110,8 @@ def build_app(runtime: LocalRuntime, settings: WebSettings, *, poll_s: float = 1
         log.info("removed %d temporary upload file(s) left by an earlier run", removed)
     uploads.recover()
     worker = PipelineWorker(runtime, uploads, poll_s=poll_s)
-    library = Library(runtime.watch, runtime.public, progress, settings.public_base_url)
+    library = Library(runtime.watch, runtime.public, progress, settings.public_base_url,
+                      serve_originals=settings.serve_originals)
     return WebApp(runtime.public, uploads, library, worker, settings), worker
 
 
