@@ -8,6 +8,7 @@ URL (a CDN or the public bucket) when one is configured.
 
 from __future__ import annotations
 
+import json
 import logging
 import posixpath
 import threading
@@ -24,14 +25,20 @@ from avpipe.storage.base import ObjectInfo, Store
 
 log = logging.getLogger(__name__)
 QUEUED = "queued"
+PROGRESS = ".avpipe-progress/"  # in the watch store, next to inputs/ (never processed)
 
 
 class ProgressBoard:
-    """Live transcode progress per asset, fed by the local transcoder (a ``JobProgress``)."""
+    """Live transcode progress per asset, fed by the local transcoder (a ``JobProgress``).
 
-    def __init__(self, public: Store) -> None:
+    Kept in the watch store (``.avpipe-progress/<asset>.json``, outside ``inputs/``), so every
+    server process reads what the worker process writes; writes are throttled to whole percents.
+    """
+
+    def __init__(self, public: Store, watch: Store | None = None) -> None:
         self.public = public
-        self._fractions: dict[str, float] = {}
+        self.watch = watch
+        self._written: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def duration_s(self, metadata: Mapping[str, str]) -> float | None:
@@ -40,13 +47,32 @@ class ProgressBoard:
         return float(duration) if isinstance(duration, (int, float)) and duration > 0 else None
 
     def update(self, metadata: Mapping[str, str], fraction: float) -> None:
+        name, percent = metadata.get("asset", ""), round(fraction * 100)
         with self._lock:
-            self._fractions[metadata.get("asset", "")] = fraction
+            if self._written.get(name) == percent:
+                return
+            self._written[name] = percent
+        if self.watch is not None and name:
+            try:
+                self.watch.put(_progress_key(name), json.dumps({"percent": percent}).encode(),
+                               content_type="application/json")
+            except (OSError, BadInputError) as exc:  # progress is a nicety: never fail a transcode for it
+                log.debug("progress of %s not recorded: %s", name, exc)
 
     def percent(self, name: str) -> int | None:
-        with self._lock:
-            fraction = self._fractions.get(name)
-        return None if fraction is None else round(fraction * 100)
+        if self.watch is None:
+            with self._lock:
+                return self._written.get(name)
+        try:
+            data = json.loads(self.watch.read_bytes(_progress_key(name)))
+        except (FileNotFoundError, ValueError, BadInputError):
+            return None
+        value = data.get("percent") if isinstance(data, dict) else None
+        return value if isinstance(value, int) else None
+
+
+def _progress_key(name: str) -> str:
+    return f"{PROGRESS}{check_key(name)}.json"
 
 
 class Library:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import socket
 import threading
 import time
@@ -21,8 +22,10 @@ from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
-from avpipe.config import Settings
+from avpipe.config import ENV_ALLOWED_HOSTS, ENV_PUBLIC_URL, ENV_WATCH_URL, Settings
+from avpipe.errors import ConfigurationError
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.web.app import WebApp
 from avpipe.web.form import sweep_stale
@@ -35,7 +38,7 @@ from avpipe.web.worker import PipelineWorker
 log = logging.getLogger(__name__)
 
 
-class _HeadTimeout(H11Protocol):
+class HeadTimeoutProtocol(H11Protocol):
     """uvicorn's h11 protocol with a deadline for each request head (uvicorn has none of its own)."""
 
     head_timeout_s = 10.0
@@ -75,7 +78,7 @@ class _HeadTimeout(H11Protocol):
 
 
 def protocol_for(web: WebSettings) -> type[H11Protocol]:
-    return type("AvpipeH11Protocol", (_HeadTimeout,), {"head_timeout_s": web.header_timeout_s})
+    return type("AvpipeH11Protocol", (HeadTimeoutProtocol,), {"head_timeout_s": web.header_timeout_s})
 
 
 @dataclass
@@ -102,7 +105,7 @@ class RunningApp:
 
 def build_app(runtime: LocalRuntime, settings: WebSettings, *, poll_s: float = 1.0) -> tuple[WebApp, PipelineWorker]:
     """Wire the web app and the worker around one local runtime; finish what a crash left behind."""
-    progress = ProgressBoard(runtime.public)
+    progress = ProgressBoard(runtime.public, runtime.watch)
     runtime.progress = progress
     uploads = ChunkedUploads(runtime.watch, settings)
     removed = sweep_stale(uploads.temp_folder, older_than_s=2 * settings.body_timeout_s)
@@ -115,15 +118,67 @@ def build_app(runtime: LocalRuntime, settings: WebSettings, *, poll_s: float = 1
     return WebApp(runtime.public, uploads, library, worker, settings), worker
 
 
+def app_from_env() -> WebApp:
+    """The web app of one server process of ``serve --web-workers N`` (settings from the environment)."""
+    web = WebSettings.from_env(os.environ)
+    HeadTimeoutProtocol.head_timeout_s = web.header_timeout_s
+    app, _ = build_app(LocalRuntime.from_settings(Settings.from_env(os.environ)), web)
+    return app
+
+
+def asgi_from_env() -> Any:
+    return app_from_env().asgi
+
+
+def serve_processes(settings: Settings, web: WebSettings, *, processes: int, host: str = "127.0.0.1",
+                    port: int = 8000, poll_s: float = 1.0, on_ready: Any = None) -> None:
+    """``serve --web-workers N``: N uvicorn processes on one socket, the worker in this one; blocks
+    until SIGINT/SIGTERM. The processes share nothing in memory: uploads, their locks and job
+    progress live in the stores (a local data folder: the lock files need one filesystem)."""
+    if settings.resolved_watch_url.startswith("s3://") and processes > 1:
+        raise ConfigurationError("Several web processes need local stores (their upload locks are lock files).")
+    web = _with_host(web, host)
+    runtime = LocalRuntime.from_settings(settings)
+    app, worker = build_app(runtime, web, poll_s=poll_s)  # recovery and clean-up once, before the processes
+    os.environ.update({ENV_WATCH_URL: settings.resolved_watch_url, ENV_PUBLIC_URL: settings.resolved_public_url})
+    if web.allowed_hosts:
+        os.environ[ENV_ALLOWED_HOSTS] = ",".join(web.allowed_hosts)
+    sock = _bind(host, port)
+    config = uvicorn.Config("avpipe.web.server:asgi_from_env", factory=True, workers=processes,
+                            http="avpipe.web.server:HeadTimeoutProtocol", lifespan="off", log_config=None,
+                            access_log=False, limit_concurrency=web.max_connections,
+                            timeout_keep_alive=int(max(1, web.keep_alive_s)), server_header=False)
+    worker.start()
+    try:
+        if on_ready is not None:
+            address = sock.getsockname()
+            on_ready(f"http://{'[' + address[0] + ']' if ':' in address[0] else address[0]}:{address[1]}")
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        worker.stop()
+
+
+def _with_host(web: WebSettings, host: str) -> WebSettings:
+    if host not in ("", "0.0.0.0", "::") and host_name(host) not in web.hosts:
+        return dataclasses.replace(web, allowed_hosts=(*web.allowed_hosts, host_name(host)))
+    return web
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve_in_thread(app: WebApp, *, host: str = "127.0.0.1", port: int = 0) -> tuple[uvicorn.Server,
                                                                                     threading.Thread,
                                                                                     tuple[str, int]]:
     """uvicorn serving ``app`` from a background thread; returns once it accepts connections."""
     web = app.settings
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = _bind(host, port)
     address: Any = sock.getsockname()
     config = uvicorn.Config(app.asgi, http=protocol_for(web), lifespan="off", log_config=None, access_log=False,
                             limit_concurrency=web.max_connections, timeout_keep_alive=int(max(1, web.keep_alive_s)),
@@ -142,8 +197,7 @@ def serve_in_thread(app: WebApp, *, host: str = "127.0.0.1", port: int = 0) -> t
 def start(settings: Settings, web: WebSettings, *, host: str = "127.0.0.1", port: int = 8000,
           poll_s: float = 1.0) -> RunningApp:
     """Start the worker and the HTTP server in background threads (``port=0``: any free port)."""
-    if host not in ("", "0.0.0.0", "::") and host_name(host) not in web.hosts:
-        web = dataclasses.replace(web, allowed_hosts=(*web.allowed_hosts, host_name(host)))
+    web = _with_host(web, host)
     app, worker = build_app(LocalRuntime.from_settings(settings), web, poll_s=poll_s)
     worker.start()
     server, thread, address = serve_in_thread(app, host=host, port=port)

@@ -19,14 +19,18 @@ parts whose assembly was interrupted (a crash, ``kill -9``) is assembled at star
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import logging
+import os
 import posixpath
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -241,9 +245,23 @@ class ChunkedUploads:
         return parts
 
     # --- internals -------------------------------------------------------------------
-    def _lock(self, name: str) -> threading.Lock:
+    @contextlib.contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        """One request at a time per upload name: across threads, and across server processes
+        (``serve --web-workers N``) with a lock file in the store's scratch folder."""
         with self._guard:
-            return self._locks.setdefault(name, threading.Lock())
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if self.temp_folder is None:
+                yield
+                return
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+            with open(os.path.join(self.temp_folder, f"upload-lock-{digest}"), "a+b") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _check_meta(self, request: ChunkRequest) -> None:
         meta = self._meta(request.name)
