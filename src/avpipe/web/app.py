@@ -25,11 +25,21 @@ from avpipe.errors import AvpipeError, ConfigurationError
 from avpipe.keys import ORIGINAL, PUBLIC_FOLDERS, check_key
 from avpipe.storage.base import Store
 from avpipe.web.files import error_response, file_response, json_response
-from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form
+from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form, spool_body
 from avpipe.web.guard import GuardMiddleware
 from avpipe.web.library import Library
 from avpipe.web.settings import WebSettings
-from avpipe.web.uploads import ChunkedUploads, UploadRejected, UploadTooLarge, parse_chunk_request, upload_owner
+from avpipe.web.tus import TUS_EXTENSIONS, TUS_VERSION, TusUploads, VersionMismatch, parse_metadata
+from avpipe.web.tus import number as tus_number
+from avpipe.web.uploads import (
+    ChunkedUploads,
+    UnsupportedKind,
+    UploadConflict,
+    UploadRejected,
+    UploadTooLarge,
+    parse_chunk_request,
+    upload_owner,
+)
 from avpipe.web.worker import AssetNotFound, PipelineWorker
 
 log = logging.getLogger(__name__)
@@ -56,6 +66,7 @@ class WebApp:
         self.library = library
         self.worker = worker
         self.settings = settings
+        self.tus = TusUploads(uploads.store, settings)
         self.static = Path(str(resources.files("avpipe.web") / "static"))
         routes = [
             Route("/", self.page, methods=["GET"]),
@@ -70,6 +81,12 @@ class WebApp:
             Route("/upload", self.upload_cancel, methods=["DELETE"]),
             Route("/upload/status", self.upload_status, methods=["GET"]),
             Route("/files/{key:path}", self.public_file, methods=["GET"]),
+            Route("/tus/", self.tus_options, methods=["OPTIONS"]),
+            Route("/tus/", self.tus_create, methods=["POST"]),
+            Route("/tus/{upload_id}", self.tus_options, methods=["OPTIONS"]),
+            Route("/tus/{upload_id}", self.tus_head, methods=["HEAD"]),
+            Route("/tus/{upload_id}", self.tus_patch, methods=["PATCH"]),
+            Route("/tus/{upload_id}", self.tus_delete, methods=["DELETE"]),
         ]
         handlers = {
             UploadRejected: self._rejected, AssetNotFound: self._not_found, FileNotFoundError: self._not_found,
@@ -162,6 +179,56 @@ class WebApp:
             raise FileNotFoundError(key)
         self._authorise_read(request)
         return file_response(request, self.public, key)
+
+    # --- tus 1.0 (core, creation, termination) ----------------------------------------
+    def _tus_headers(self, **extra: str) -> dict[str, str]:
+        return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **extra}
+
+    def _tus_check(self, request: Request) -> None:
+        self._authorise(request)
+        if request.headers.get("tus-resumable") != TUS_VERSION:
+            raise VersionMismatch(f"Only tus {TUS_VERSION} is spoken here (header Tus-Resumable).")
+
+    def tus_options(self, request: Request) -> Response:
+        return Response(status_code=204, headers=self._tus_headers(
+            **{"Tus-Version": TUS_VERSION, "Tus-Extension": TUS_EXTENSIONS,
+               "Tus-Max-Size": str(self.settings.max_upload_bytes)}))
+
+    def tus_create(self, request: Request) -> Response:
+        self._tus_check(request)
+        upload = self.tus.create(tus_number(request.headers, "upload-length"),
+                                 parse_metadata(request.headers.get("upload-metadata", "")))
+        return Response(status_code=201, headers=self._tus_headers(Location=f"/tus/{upload.id}"))
+
+    def tus_head(self, request: Request) -> Response:
+        self._tus_check(request)
+        upload = self.tus.get(request.path_params["upload_id"])
+        return Response(status_code=200, headers=self._tus_headers(
+            **{"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length)}))
+
+    async def tus_patch(self, request: Request) -> Response:
+        self._tus_check(request)
+        if request.headers.get("content-type") != "application/offset+octet-stream":
+            raise UnsupportedKind("A tus PATCH must be sent as application/offset+octet-stream.")
+        offset = tus_number(request.headers, "upload-offset")
+        upload = await run_in_threadpool(self.tus.get, request.path_params["upload_id"])
+        if offset != upload.offset:
+            raise UploadConflict(f"Upload-Offset {offset} does not match the stored {upload.offset}.")
+        path, size, complete = await spool_body(request.stream(), limit=upload.length - offset,
+                                                folder=self.uploads.temp_folder,
+                                                read_timeout_s=self.settings.body_timeout_s)
+        try:
+            done = await run_in_threadpool(self.tus.append, upload, offset, path, size)
+        finally:
+            path.unlink(missing_ok=True)
+        if not complete:
+            log.debug("tus upload %s: the client went away at offset %d", upload.id, done.offset)
+        return Response(status_code=204, headers=self._tus_headers(**{"Upload-Offset": str(done.offset)}))
+
+    def tus_delete(self, request: Request) -> Response:
+        self._tus_check(request)
+        self.tus.terminate(self.tus.get(request.path_params["upload_id"]))
+        return Response(status_code=204, headers=self._tus_headers())
 
     # --- access ----------------------------------------------------------------------
     def _authorise_read(self, request: Request) -> None:

@@ -20,6 +20,7 @@ from typing import IO
 import anyio
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from avpipe.errors import BadInputError
 
@@ -157,6 +158,33 @@ async def _feed(parser: MultipartParser, body: AsyncIterator[bytes], read_timeou
         elif data:
             parser.write(data)
     parser.finalize()
+
+
+async def spool_body(body: AsyncIterator[bytes], *, limit: int, folder: str | None, read_timeout_s: float
+                     ) -> tuple[Path, int, bool]:
+    """A raw body into a temporary file: (path, size, complete?). A client that goes away or
+    stalls leaves what it sent (complete False); more than ``limit`` bytes is refused."""
+    handle = tempfile.NamedTemporaryFile(prefix=TEMP_PREFIX, dir=folder, delete=False)  # noqa: SIM115
+    path, size, complete = Path(handle.name), 0, True
+    try:
+        with handle:
+            while True:
+                try:
+                    with anyio.fail_after(read_timeout_s):
+                        data = await body.__anext__()
+                except StopAsyncIteration:
+                    break
+                except (TimeoutError, ClientDisconnect):
+                    complete = False
+                    break
+                size += len(data)
+                if size > limit:
+                    raise PayloadTooLarge(limit)
+                await anyio.to_thread.run_sync(handle.write, data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, size, complete
 
 
 def sweep_stale(folder: str | None, older_than_s: float, now: float | None = None) -> int:
