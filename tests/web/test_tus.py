@@ -79,5 +79,6 @@ def test_tus_discovery_termination_and_refusals(api: ApiServer) -> None:
     huge = api.request("POST", "/tus/", headers={**TUS, "Upload-Length": str(10**9),
                                                  "Upload-Metadata": "filename YS5tcDQ="})
     assert huge.status == 413
-    digits = api.request("POST", "/tus/", headers={**TUS, "Upload-Length": "\u00b2", "Upload-Metadata": "filename YS5tcDQ="})
+    digits = api.request("POST", "/tus/", headers={**TUS, "Upload-Length": "\u00b2",
+                                                   "Upload-Metadata": "filename YS5tcDQ="})
     assert digits.status == 400
