@@ -255,3 +255,28 @@ def test_an_uploaded_xml_with_script_cannot_run_in_the_app_origin(browser: Any, 
     finally:
         context.close()
         next(generator, None)
+
+
+def test_the_library_pages_through_many_assets(browser: Any, tmp_path: Path) -> None:
+    from avpipe.web.settings import WebSettings as Web
+
+    from test_asset_pages import fill
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 70)
+        page = context.new_page()
+        page.goto(api.url + "/library")
+        page.locator("article.card").nth(59).wait_for()
+        assert page.locator("article.card").count() == 60
+        assert "the newest 60 of 70 shown" in page.locator("#summary").inner_text()
+        assert page.locator("article.card").first.get_attribute("data-name") == "lecture-00069"
+        page.locator("button.more").click()
+        page.locator("article.card").nth(69).wait_for()
+        assert page.locator("button.more").count() == 0
+    finally:
+        context.close()
+        next(generator, None)

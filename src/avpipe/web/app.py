@@ -27,7 +27,7 @@ from avpipe.storage.base import Store
 from avpipe.web.files import error_response, file_response, json_response
 from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form, spool_body
 from avpipe.web.guard import GuardMiddleware
-from avpipe.web.library import Library
+from avpipe.web.library import AssetQuery, Library
 from avpipe.web.settings import WebSettings
 from avpipe.web.tus import TUS_EXTENSIONS, TUS_VERSION, TusUploads, VersionMismatch, parse_metadata
 from avpipe.web.tus import number as tus_number
@@ -130,7 +130,15 @@ class WebApp:
 
     def assets(self, request: Request) -> Response:
         self._authorise_read(request)
-        return json_response(self.library.assets())
+        params = dict(request.query_params)
+        if not params:
+            return json_response(self.library.assets())  # every asset, as before
+        page = self.library.page(AssetQuery.from_params(params))
+        headers = {"X-Total-Count": str(page.total)}
+        if page.next_cursor:
+            following = request.url.include_query_params(cursor=page.next_cursor)
+            headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+        return json_response(page.items, headers=headers)
 
     def asset(self, request: Request) -> Response:
         self._authorise_read(request)
