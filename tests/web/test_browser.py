@@ -280,3 +280,31 @@ def test_the_library_pages_through_many_assets(browser: Any, tmp_path: Path) -> 
     finally:
         context.close()
         next(generator, None)
+
+
+def test_an_asset_is_deleted_from_its_page_after_a_confirmation(browser: Any, tmp_path: Path) -> None:
+    from avpipe.web.settings import WebSettings as Web
+
+    from test_asset_pages import fill
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 1)
+        page = context.new_page()
+        page.goto(api.url + "/asset/lecture-00000")
+        dialogs: list[str] = []
+        page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.locator("button.delete").click()
+        page.wait_for_timeout(200)
+        assert dialogs and "cannot be undone" in dialogs[0]
+        assert api.request("GET", "/api/assets/lecture-00000").status == 200  # dismissed: nothing happened
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("button.delete").click()
+        page.wait_for_url(re.compile(r"/library$"))
+        assert api.request("GET", "/api/assets/lecture-00000").status == 404
+    finally:
+        context.close()
+        next(generator, None)

@@ -28,6 +28,7 @@ from avpipe.web.files import error_response, file_response, json_response
 from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form, spool_body
 from avpipe.web.guard import GuardMiddleware
 from avpipe.web.library import AssetQuery, Library
+from avpipe.web.removal import delete_asset
 from avpipe.web.settings import WebSettings
 from avpipe.web.tus import TUS_EXTENSIONS, TUS_VERSION, TusUploads, VersionMismatch, parse_metadata
 from avpipe.web.tus import number as tus_number
@@ -77,6 +78,7 @@ class WebApp:
             Route("/api/assets", self.assets, methods=["GET"]),
             Route("/api/assets/{name:path}/retry", self.retry, methods=["POST"]),
             Route("/api/assets/{name:path}", self.asset, methods=["GET"]),
+            Route("/api/assets/{name:path}", self.delete_asset, methods=["DELETE"]),
             Route("/upload", self.upload, methods=["POST"]),
             Route("/upload", self.upload_cancel, methods=["DELETE"]),
             Route("/upload/status", self.upload_status, methods=["GET"]),
@@ -147,6 +149,11 @@ class WebApp:
         if view is None:
             raise AssetNotFound(name)
         return json_response(view)
+
+    def delete_asset(self, request: Request) -> Response:
+        self._authorise(request)
+        removed = delete_asset(self.library.watch, self.public, request.path_params["name"])
+        return json_response({"name": request.path_params["name"], "removed": removed})
 
     def retry(self, request: Request) -> Response:
         self._authorise(request)

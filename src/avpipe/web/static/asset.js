@@ -26,7 +26,7 @@ function render(asset) {
   const parts = [head];
   if (asset.state === "failed" && asset.error) parts.push(failure(asset));
   const side = el("aside", { class: "panel" }, el("h2", { text: "Details" }), facts(asset),
-    el("h2", { text: "Files" }), links(asset));
+    el("h2", { text: "Files" }), links(asset), remover(asset));
   parts.push(el("div", { class: "asset-layout" }, el("section", { class: "panel player" }, player(asset)), side));
   if ((asset.history || []).length) {
     parts.push(el("h2", { text: "History" }), el("ol", { class: "history" },
@@ -55,6 +55,22 @@ function failure(asset) {
   return el("div", { class: "failure" },
     el("div", {}, el("strong", { text: `Failed at ${asset.error.step}: ` }), el("span", { class: "reason", text: asset.error.reason })),
     button);
+}
+
+function remover(asset) {
+  if (asset.state === "processing" || asset.state === "queued") return null;
+  return el("button", { type: "button", class: "delete", text: "Delete this asset",
+    onclick: async (event) => {
+      if (!confirm(`Delete ${asset.name} with every output and its original? This cannot be undone.`)) return;
+      event.target.disabled = true;
+      try {
+        await api(apiAssetUrl(asset.name), { method: "DELETE" });
+        location.assign("/library");
+      } catch (error) {
+        event.target.disabled = false;
+        event.target.textContent = `Delete (${error.message})`;
+      }
+    } });
 }
 
 function player(asset) {
