@@ -75,6 +75,7 @@ class WebApp:
             Route("/asset/{name:path}", self.asset_page, methods=["GET"]),
             Route("/static/{file}", self.static_file, methods=["GET"]),
             Route("/api/config", self.config, methods=["GET"]),
+            Route("/api/openapi.json", self.openapi, methods=["GET"]),
             Route("/api/assets", self.assets, methods=["GET"]),
             Route("/api/assets/{name:path}/retry", self.retry, methods=["POST"]),
             Route("/api/assets/{name:path}", self.asset, methods=["GET"]),
@@ -124,6 +125,10 @@ class WebApp:
                 "script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 
     # --- API -------------------------------------------------------------------------
+    def openapi(self, request: Request) -> Response:
+        return FileResponse(self.static / "openapi.json", media_type="application/json",
+                            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
     def config(self, request: Request) -> Response:
         return json_response({"chunk_size": self.settings.chunk_bytes, "max_upload": self.settings.max_upload_bytes,
                               "accepted": list(self.settings.accepted_extensions),
