@@ -7,10 +7,11 @@ import os
 import time
 from urllib.parse import urlsplit
 
+from test_library_api import manifest
+
 from avpipe.manifest.model import Status
 from avpipe.manifest.repository import save_manifest
 
-from test_library_api import manifest
 from webclient import ApiServer
 
 

@@ -258,9 +258,10 @@ def test_an_uploaded_xml_with_script_cannot_run_in_the_app_origin(browser: Any, 
 
 
 def test_the_library_pages_through_many_assets(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
     from avpipe.web.settings import WebSettings as Web
 
-    from test_asset_pages import fill
     from webclient import serve_app
 
     generator = serve_app(tmp_path, Web())
@@ -283,9 +284,10 @@ def test_the_library_pages_through_many_assets(browser: Any, tmp_path: Path) -> 
 
 
 def test_an_asset_is_deleted_from_its_page_after_a_confirmation(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
     from avpipe.web.settings import WebSettings as Web
 
-    from test_asset_pages import fill
     from webclient import serve_app
 
     generator = serve_app(tmp_path, Web())
