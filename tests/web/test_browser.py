@@ -310,3 +310,31 @@ def test_an_asset_is_deleted_from_its_page_after_a_confirmation(browser: Any, tm
     finally:
         context.close()
         next(generator, None)
+
+
+def test_labels_are_edited_on_the_asset_page_and_shown_in_the_library(browser: Any, tmp_path: Path) -> None:
+    from avpipe.web.settings import WebSettings as Web
+
+    from test_asset_pages import fill
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 1)
+        page = context.new_page()
+        page.goto(api.url + "/asset/lecture-00000")
+        page.fill("form.edit input[name=title]", "Week 1: Introduction")
+        page.fill("form.edit textarea[name=description]", "The first lecture.")
+        page.fill("form.edit input[name=tags]", "intro, week 1")
+        page.locator("form.edit button[type=submit]").click()
+        page.locator("h1", has_text="Week 1: Introduction").wait_for()
+        assert page.locator("p.description").inner_text() == "The first lecture."
+        page.goto(api.url + "/library")
+        card = page.locator('article.card[data-name="lecture-00000"]')
+        assert card.locator("a.title").inner_text() == "Week 1: Introduction"
+        assert card.locator(".tags").inner_text() == "intro · week 1"
+    finally:
+        context.close()
+        next(generator, None)

@@ -177,3 +177,24 @@ def test_delete_removes_every_file_of_an_asset(api: ApiServer) -> None:
     assert api.request("DELETE", "/api/assets/talk").status == 404
     save_manifest(public, manifest("busy", Status.PROCESSING))
     assert api.request("DELETE", "/api/assets/busy").status == 409
+
+
+def test_title_description_and_tags_are_edited_into_the_manifest(api: ApiServer) -> None:
+    from avpipe.manifest.repository import load_manifest
+
+    save_manifest(api.runtime.public, manifest("lecture", Status.COMPLETE))
+    body = json.dumps({"title": " Week 1: Intro\u202e ", "description": "First lecture.",
+                       "tags": ["intro", "week-1", "intro"]}).encode()
+    reply = api.request("PATCH", "/api/assets/lecture", body, {"Content-Type": "application/json"})
+    assert reply.status == 200 and reply.json()["title"] == "Week 1: Intro"
+    stored = load_manifest(api.runtime.public, "lecture")
+    assert stored is not None and stored.title == "Week 1: Intro" and stored.tags == ("intro", "week-1")
+    assert api.request("GET", "/api/assets").json()[0]["description"] == "First lecture."
+    cleared = api.request("PATCH", "/api/assets/lecture", b'{"title": null}', {"Content-Type": "application/json"})
+    assert cleared.json()["title"] is None and cleared.json()["tags"] == ["intro", "week-1"]
+    for bad in (b"[]", b'{"owner": "x"}', b'{"title": 5}', b'{"tags": [""]}', b"not json",
+                json.dumps({"title": "x" * 201}).encode()):
+        assert api.request("PATCH", "/api/assets/lecture", bad, {"Content-Type": "application/json"}).status == 400
+    assert api.request("PATCH", "/api/assets/none", b'{"title": "x"}').status == 404
+    save_manifest(api.runtime.public, manifest("busy", Status.PROCESSING))
+    assert api.request("PATCH", "/api/assets/busy", b'{"title": "x"}').status == 409

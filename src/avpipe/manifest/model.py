@@ -64,11 +64,15 @@ class Manifest:
     completed_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     history: tuple[dict[str, str], ...] = field(default=())
+    # editable through the web API (PATCH /api/assets/<name>)
+    title: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
-        for name in ("outputs", "captions", "warnings", "history"):
+        for name in ("outputs", "captions", "warnings", "history", "tags"):
             data[name] = list(data[name])
         return data
 
@@ -81,6 +85,7 @@ class Manifest:
         values["error"] = ErrorInfo(**values["error"]) if values.get("error") else None
         values["warnings"] = tuple(values.get("warnings", []))
         values["history"] = tuple(values.get("history", []))
+        values["tags"] = tuple(values.get("tags", []))
         return cls(**values)
 
     def moved_to(self, status: Status, at: datetime, message: str, **changes: Any) -> Manifest:

@@ -27,6 +27,7 @@ from avpipe.storage.base import Store
 from avpipe.web.files import error_response, file_response, json_response
 from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form, spool_body
 from avpipe.web.guard import GuardMiddleware
+from avpipe.web.labels import edit_labels, parse_labels
 from avpipe.web.library import AssetQuery, Library
 from avpipe.web.removal import delete_asset
 from avpipe.web.settings import WebSettings
@@ -49,6 +50,7 @@ PAGES = {"/": "index.html", "/library": "library.html"}
 _TEXT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+MAX_JSON_BODY = 64 * 1024
 
 
 class Unauthorised(UploadRejected):
@@ -80,6 +82,7 @@ class WebApp:
             Route("/api/assets/{name:path}/retry", self.retry, methods=["POST"]),
             Route("/api/assets/{name:path}", self.asset, methods=["GET"]),
             Route("/api/assets/{name:path}", self.delete_asset, methods=["DELETE"]),
+            Route("/api/assets/{name:path}", self.edit_asset, methods=["PATCH"]),
             Route("/upload", self.upload, methods=["POST"]),
             Route("/upload", self.upload_cancel, methods=["DELETE"]),
             Route("/upload/status", self.upload_status, methods=["GET"]),
@@ -159,6 +162,18 @@ class WebApp:
         self._authorise(request)
         removed = delete_asset(self.library.watch, self.public, request.path_params["name"])
         return json_response({"name": request.path_params["name"], "removed": removed})
+
+    async def edit_asset(self, request: Request) -> Response:
+        self._authorise(request)
+        _content_length(request, MAX_JSON_BODY)
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise UploadRejected("The body must be JSON.") from exc
+        name = request.path_params["name"]
+        await run_in_threadpool(edit_labels, self.public, name, parse_labels(body))
+        view = await run_in_threadpool(self.library.asset, name)
+        return json_response(view)
 
     def retry(self, request: Request) -> Response:
         self._authorise(request)

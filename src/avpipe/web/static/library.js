@@ -49,7 +49,8 @@ function card(asset) {
   const facts = [asset.kind || "upload", media.duration_s ? formatDuration(media.duration_s) : null,
     media.video ? `${media.video.display_width}×${media.video.display_height}` : null].filter(Boolean).join(" · ");
   const body = el("div", { class: "body" },
-    el("a", { class: "title", href: assetUrl(asset.name), text: asset.name }),
+    el("a", { class: "title", href: assetUrl(asset.name), text: asset.title || asset.name }),
+    (asset.tags || []).length ? el("div", { class: "tags", text: asset.tags.join(" · ") }) : null,
     el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" })),
     el("div", { class: "facts", text: facts }));
   if (asset.state === "processing") {
