@@ -313,9 +313,10 @@ def test_an_asset_is_deleted_from_its_page_after_a_confirmation(browser: Any, tm
 
 
 def test_labels_are_edited_on_the_asset_page_and_shown_in_the_library(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
     from avpipe.web.settings import WebSettings as Web
 
-    from test_asset_pages import fill
     from webclient import serve_app
 
     generator = serve_app(tmp_path, Web())

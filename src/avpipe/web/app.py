@@ -12,6 +12,7 @@ import hmac
 import logging
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,8 @@ from starlette.routing import Route
 from avpipe.errors import AvpipeError, ConfigurationError
 from avpipe.keys import ORIGINAL, PUBLIC_FOLDERS, check_key
 from avpipe.storage.base import Store
+from avpipe.storage.s3 import S3Store
+from avpipe.web.direct import DirectUploads
 from avpipe.web.files import error_response, file_response, json_response
 from avpipe.web.form import BodyTimeout, PayloadTooLarge, read_form, spool_body
 from avpipe.web.guard import GuardMiddleware
@@ -70,6 +73,7 @@ class WebApp:
         self.worker = worker
         self.settings = settings
         self.tus = TusUploads(uploads.store, settings)
+        self.direct = DirectUploads(uploads.store, settings) if isinstance(uploads.store, S3Store) else None
         self.static = Path(str(resources.files("avpipe.web") / "static"))
         routes = [
             Route("/", self.page, methods=["GET"]),
@@ -83,6 +87,9 @@ class WebApp:
             Route("/api/assets/{name:path}", self.asset, methods=["GET"]),
             Route("/api/assets/{name:path}", self.delete_asset, methods=["DELETE"]),
             Route("/api/assets/{name:path}", self.edit_asset, methods=["PATCH"]),
+            Route("/api/direct", self.direct_create, methods=["POST"]),
+            Route("/api/direct/complete", self.direct_complete, methods=["POST"]),
+            Route("/api/direct/abort", self.direct_abort, methods=["POST"]),
             Route("/upload", self.upload, methods=["POST"]),
             Route("/upload", self.upload_cancel, methods=["DELETE"]),
             Route("/upload/status", self.upload_status, methods=["GET"]),
@@ -136,7 +143,7 @@ class WebApp:
         return json_response({"chunk_size": self.settings.chunk_bytes, "max_upload": self.settings.max_upload_bytes,
                               "accepted": list(self.settings.accepted_extensions),
                               "token_required": self.settings.token is not None,
-                              "private": self.settings.private})
+                              "private": self.settings.private, "direct": self.direct is not None})
 
     def assets(self, request: Request) -> Response:
         self._authorise_read(request)
@@ -165,15 +172,46 @@ class WebApp:
 
     async def edit_asset(self, request: Request) -> Response:
         self._authorise(request)
-        _content_length(request, MAX_JSON_BODY)
-        try:
-            body = await request.json()
-        except ValueError as exc:
-            raise UploadRejected("The body must be JSON.") from exc
+        body = await self._json_body(request)
         name = request.path_params["name"]
         await run_in_threadpool(edit_labels, self.public, name, parse_labels(body))
         view = await run_in_threadpool(self.library.asset, name)
         return json_response(view)
+
+    async def _json_body(self, request: Request) -> Any:
+        _content_length(request, MAX_JSON_BODY)
+        try:
+            return await request.json()
+        except ValueError as exc:
+            raise UploadRejected("The body must be JSON.") from exc
+
+    async def _direct_call(self, request: Request, action: str) -> Response:
+        self._authorise(request)
+        if self.direct is None:
+            raise FileNotFoundError("direct uploads need S3 stores")
+        body = await self._json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise UploadRejected("Send a JSON object with the file's name.")
+        if action == "create":
+            size = body.get("size")
+            if not isinstance(size, int):
+                raise UploadRejected("size must be the file's size in bytes.")
+            return json_response(await run_in_threadpool(self.direct.create, body["name"], size), 201)
+        upload_id = str(body.get("upload_id") or "")
+        if action == "complete":
+            return json_response(await run_in_threadpool(self.direct.complete, body["name"], upload_id,
+                                                         body.get("parts")))
+        await run_in_threadpool(self.direct.abort, body["name"], upload_id)
+        return json_response({"aborted": True})
+
+    async def direct_create(self, request: Request) -> Response:
+        return await self._direct_call(request, "create")
+
+    async def direct_complete(self, request: Request) -> Response:
+        return await self._direct_call(request, "complete")
+
+    async def direct_abort(self, request: Request) -> Response:
+        return await self._direct_call(request, "abort")
 
     def retry(self, request: Request) -> Response:
         self._authorise(request)
