@@ -68,8 +68,9 @@ def test_the_browser_path_to_s3_signs_sends_and_completes(s3_api: ApiServer, mot
     size = started["part_size"]
     etags = [put_part(url, DATA[i * size:(i + 1) * size]) for i, url in enumerate(started["urls"])]
     assert not api.runtime.watch.exists("inputs/talk.mp4")  # nothing in inputs/ until it is completed
+    parts = [{"part": i + 1, "etag": e} for i, e in enumerate(etags)]
     status, done = call(api, "/api/direct/complete", {"name": "../talk.mp4", "upload_id": started["upload_id"],
-                                                      "parts": [{"part": i + 1, "etag": e} for i, e in enumerate(etags)]})
+                                                      "parts": parts})
     assert status == 200 and done == {"key": "inputs/talk.mp4", "complete": True}
     assert api.runtime.watch.read_bytes("inputs/talk.mp4") == DATA
 
