@@ -311,3 +311,25 @@ def test_status_assembles_a_complete_set_and_names_what_is_missing(make_api: Mak
     status = api.request("GET", "/upload/status?name=gap.mp4").json()
     assert status["exists"] is True and status["missing"] == []
     assert api.runtime.watch.read_bytes("inputs/gap.mp4") == b"aaabbbccc"
+
+
+# --- issue 14: client disconnects are quiet ---------------------------------------------------
+def test_clients_that_go_away_leave_no_traceback(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:
+    api = make_api()
+    api.runtime.public.put("audiovideo/big_360p.mp4", b"v" * (8 * 1024 * 1024))
+    caplog.set_level(logging.DEBUG)
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:  # a player cancelling a download
+        conn.sendall(b"GET /files/audiovideo/big_360p.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        conn.recv(1024)
+    body, content_type = multipart({"name": "cut.mp4"}, b"x" * 200_000)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=5) as conn:  # a tab closed mid-upload
+        conn.sendall(head + body[:50_000])
+        time.sleep(0.3)
+    time.sleep(0.3)
+    assert api.request("GET", "/api/config").status == 200
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+    assert any("went away" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+    assert not api.runtime.watch.exists("inputs/cut.mp4")
