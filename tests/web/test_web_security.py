@@ -333,3 +333,31 @@ def test_clients_that_go_away_leave_no_traceback(make_api: MakeApi, caplog: pyte
     assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
     assert any("went away" in r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
     assert not api.runtime.watch.exists("inputs/cut.mp4")
+
+
+def test_one_client_cannot_hold_every_upload_slot(make_api: MakeApi) -> None:
+    api = make_api(max_uploads_per_client=3)
+    body, content_type = multipart({"name": "slow.mp4"}, b"x" * 100_000)
+    head = (f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    host, port = api.url.removeprefix("http://").split(":")
+    held = []
+    try:
+        for _ in range(3):  # three uploads that trickle
+            conn = socket.create_connection((host, int(port)), timeout=5)
+            conn.sendall(head + body[:1000])
+            held.append(conn)
+        time.sleep(0.3)
+        reply = api.post_chunk("other.mp4", b"data")
+        assert reply.status == 429 and "Too many uploads" in reply.json()["error"]["message"]
+    finally:
+        for conn in held:
+            conn.close()
+    time.sleep(0.3)
+    assert api.post_chunk("other.mp4", b"data").status == 200  # the slots are free again
+
+
+def test_oversized_request_heads_are_refused(make_api: MakeApi) -> None:
+    api = make_api()
+    answer = raw(api, b"GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 70_000 + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431")

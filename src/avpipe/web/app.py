@@ -7,9 +7,11 @@ plumbing; python-multipart parses uploads (:mod:`avpipe.web.form`); uvicorn serv
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hmac
 import logging
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,10 @@ class LengthRequired(UploadRejected):
     status = 411
 
 
+class TooManyUploads(UploadRejected):
+    status = 429
+
+
 class WebApp:
     def __init__(self, public: Store, uploads: ChunkedUploads, library: Library, worker: PipelineWorker | None,
                  settings: WebSettings) -> None:
@@ -73,6 +79,7 @@ class WebApp:
         self.worker = worker
         self.settings = settings
         self.tus = TusUploads(uploads.store, settings)
+        self._uploading: dict[str, int] = {}  # client address -> upload bodies being received
         self.direct = DirectUploads(uploads.store, settings) if isinstance(uploads.store, S3Store) else None
         self.static = Path(str(resources.files("avpipe.web") / "static"))
         routes = [
@@ -223,6 +230,23 @@ class WebApp:
     async def upload(self, request: Request) -> Response:
         self._authorise(request)
         _content_length(request, self.settings.max_upload_bytes + FORM_OVERHEAD)
+        with self._upload_slot(request):
+            return await self._store_upload(request)
+
+    @contextlib.contextmanager
+    def _upload_slot(self, request: Request) -> Iterator[None]:
+        client = request.client.host if request.client else ""
+        if self._uploading.get(client, 0) >= self.settings.max_uploads_per_client:
+            raise TooManyUploads("Too many uploads from this address at once; wait for one to finish.")
+        self._uploading[client] = self._uploading.get(client, 0) + 1  # one event loop: no lock needed
+        try:
+            yield
+        finally:
+            self._uploading[client] -= 1
+            if not self._uploading[client]:
+                del self._uploading[client]
+
+    async def _store_upload(self, request: Request) -> Response:
         form = await read_form(request.stream(), request.headers.get("content-type", ""),
                                file_limit=self.settings.max_upload_bytes, folder=self.uploads.temp_folder,
                                read_timeout_s=self.settings.body_timeout_s)
@@ -287,9 +311,10 @@ class WebApp:
         upload = await run_in_threadpool(self.tus.get, request.path_params["upload_id"])
         if offset != upload.offset:
             raise UploadConflict(f"Upload-Offset {offset} does not match the stored {upload.offset}.")
-        path, size, complete = await spool_body(request.stream(), limit=upload.length - offset,
-                                                folder=self.uploads.temp_folder,
-                                                read_timeout_s=self.settings.body_timeout_s)
+        with self._upload_slot(request):
+            path, size, complete = await spool_body(request.stream(), limit=upload.length - offset,
+                                                    folder=self.uploads.temp_folder,
+                                                    read_timeout_s=self.settings.body_timeout_s)
         try:
             done = await run_in_threadpool(self.tus.append, upload, offset, path, size)
         finally:

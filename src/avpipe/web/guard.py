@@ -1,6 +1,7 @@
 """Who may talk to the app: the Host check (DNS rebinding) and the cross-site check (CSRF).
 
-A pure ASGI middleware in front of every route. A request whose ``Host`` is not a loopback
+A pure ASGI middleware in front of every route. Request heads over 16 KB or 100 headers get
+431 (h11 bounds only heads that arrive in pieces). A request whose ``Host`` is not a loopback
 name or one of the configured hosts is answered 421; a state-changing request (anything but
 GET/HEAD/OPTIONS) whose ``Origin`` is not this host, or whose ``Sec-Fetch-Site`` says another
 site sent it, is answered 403 - whether or not a token is set, since a browser would attach
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CROSS_SITE = ("cross-site", "same-site")
+MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADERS = 100
 
 
 def host_name(host: str) -> str:
@@ -28,7 +31,10 @@ def host_name(host: str) -> str:
 
 def refusal(scope: Scope, allowed_hosts: tuple[str, ...]) -> tuple[int, str] | None:
     """(status, message) when the request must be refused, else None."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    raw = scope.get("headers", [])
+    if len(raw) > MAX_HEADERS or sum(len(k) + len(v) for k, v in raw) > MAX_HEADER_BYTES:
+        return 431, "The request headers are too large."
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
     host = headers.get("host", "")
     if host_name(host) not in {host_name(h) for h in allowed_hosts}:
         return 421, "This server does not answer for that host name."

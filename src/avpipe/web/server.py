@@ -36,6 +36,7 @@ from avpipe.web.uploads import ChunkedUploads
 from avpipe.web.worker import PipelineWorker
 
 log = logging.getLogger(__name__)
+MAX_HEAD = 32 * 1024  # a request head arriving in pieces is cut off past this
 
 
 class HeadTimeoutProtocol(H11Protocol):
@@ -147,7 +148,8 @@ def serve_processes(settings: Settings, web: WebSettings, *, processes: int, hos
     config = uvicorn.Config("avpipe.web.server:asgi_from_env", factory=True, workers=processes,
                             http="avpipe.web.server:HeadTimeoutProtocol", lifespan="off", log_config=None,
                             access_log=False, limit_concurrency=web.max_connections,
-                            timeout_keep_alive=int(max(1, web.keep_alive_s)), server_header=False)
+                            timeout_keep_alive=int(max(1, web.keep_alive_s)), server_header=False,
+                            h11_max_incomplete_event_size=MAX_HEAD)
     worker.start()
     try:
         if on_ready is not None:
@@ -182,7 +184,7 @@ def serve_in_thread(app: WebApp, *, host: str = "127.0.0.1", port: int = 0) -> t
     address: Any = sock.getsockname()
     config = uvicorn.Config(app.asgi, http=protocol_for(web), lifespan="off", log_config=None, access_log=False,
                             limit_concurrency=web.max_connections, timeout_keep_alive=int(max(1, web.keep_alive_s)),
-                            timeout_graceful_shutdown=5, server_header=False)
+                            timeout_graceful_shutdown=5, server_header=False, h11_max_incomplete_event_size=MAX_HEAD)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="avpipe-web", daemon=True)
     thread.start()

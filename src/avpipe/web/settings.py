@@ -53,6 +53,7 @@ class WebSettings:
     body_timeout_s: float = 30.0  # an upload whose body stalls this long is answered 408 and dropped
     keep_alive_s: float = 5.0
     max_connections: int = 1000  # beyond this many at once: 503
+    max_uploads_per_client: int = 8  # request bodies one client address sends at once (per process); more: 429
 
     @property
     def hosts(self) -> tuple[str, ...]:
