@@ -184,7 +184,11 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
-    from avpipe.web.server import serve_processes, start
+    try:
+        from avpipe.web.server import serve_processes, start
+    except ImportError:
+        print("avpipe serve needs the web extra: pip install 'avpipe[web]'", file=sys.stderr)
+        return 2
     from avpipe.web.settings import WebSettings
 
     if args.web_workers > 1:
