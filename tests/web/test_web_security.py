@@ -97,6 +97,12 @@ def test_a_foreign_host_is_refused(make_api: MakeApi) -> None:
         assert api.request("GET", "/api/assets", headers={"Host": host}).status == 200, host
     configured = make_api(allowed_hosts=("media.example.org",))
     assert configured.request("GET", "/api/assets", headers={"Host": "media.example.org"}).status == 200
+    # behind a reverse proxy that rewrites Host, the configured public origin may still write
+    body, content_type = multipart({"name": "proxied.mp4"}, b"data")
+    proxied = {"Content-Type": content_type, "Host": "127.0.0.1:8000", "Origin": "https://media.example.org"}
+    assert configured.request("POST", "/upload", body, proxied).status == 200
+    other = {**proxied, "Origin": "http://localhost:3000"}  # another local app is still another origin
+    assert configured.request("POST", "/upload", body, other).status == 403
 
 
 @pytest.mark.parametrize("token", [None, "s3cret-token"])

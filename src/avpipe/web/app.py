@@ -114,7 +114,8 @@ class WebApp:
             HTTPException: self._http_error, ClientDisconnect: self._disconnected,
         }
         self.asgi = Starlette(routes=routes, exception_handlers=handlers,
-                              middleware=[Middleware(GuardMiddleware, allowed_hosts=settings.hosts)])
+                              middleware=[Middleware(GuardMiddleware, allowed_hosts=settings.hosts,
+                                                     configured=settings.allowed_hosts)])
 
     # --- pages and static files --------------------------------------------------------
     def page(self, request: Request) -> Response:

@@ -29,7 +29,8 @@ def host_name(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
-def refusal(scope: Scope, allowed_hosts: tuple[str, ...]) -> tuple[int, str] | None:
+def refusal(scope: Scope, allowed_hosts: tuple[str, ...], configured: tuple[str, ...] = ()
+            ) -> tuple[int, str] | None:
     """(status, message) when the request must be refused, else None."""
     raw = scope.get("headers", [])
     if len(raw) > MAX_HEADERS or sum(len(k) + len(v) for k, v in raw) > MAX_HEADER_BYTES:
@@ -43,21 +44,30 @@ def refusal(scope: Scope, allowed_hosts: tuple[str, ...]) -> tuple[int, str] | N
     if headers.get("sec-fetch-site", "").lower() in CROSS_SITE:
         return 403, "Requests from other sites are refused."
     origin = headers.get("origin")
-    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.strip().lower()):
+    if origin is not None and not _same_origin(origin, host, configured):
         return 403, "Requests from other sites are refused."
     return None
 
 
+def _same_origin(origin: str, host: str, configured: tuple[str, ...]) -> bool:
+    """The Origin is this host, or a configured host name (a reverse proxy may rewrite Host)."""
+    if origin == "null":
+        return False
+    netloc = urlsplit(origin).netloc.lower()
+    return netloc == host.strip().lower() or (bool(netloc) and host_name(netloc) in configured)
+
+
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...], configured: tuple[str, ...] = ()) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
+        self.configured = tuple(host_name(h) for h in configured)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refused = refusal(scope, self.allowed_hosts)
+        refused = refusal(scope, self.allowed_hosts, self.configured)
         if refused is None:
             await self.app(scope, receive, send)
             return
