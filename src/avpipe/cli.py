@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     sv.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
     sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
+    sv.add_argument("--web-workers", type=int, default=1, help="web server processes (default 1); they share "
+                    "nothing in memory and never transcode")
     sv.set_defaults(command=cmd_serve)
     _add_package_parser(sub)
     _add_verify_parser(sub)
@@ -226,9 +228,21 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
-    from avpipe.web.server import start
+    try:
+        from avpipe.web.server import serve_processes, start
+    except ImportError:
+        print("avpipe serve needs the web extra: pip install 'avpipe[web]'", file=sys.stderr)
+        return 2
     from avpipe.web.settings import WebSettings
 
+    if args.web_workers > 1:
+        def ready(url: str) -> None:
+            print(f"avpipe serving on {url} with {args.web_workers} web processes (data in {settings.data_dir}; "
+                  "Ctrl-C to stop)", flush=True)
+
+        serve_processes(settings, WebSettings.from_env(os.environ), processes=args.web_workers, host=args.host,
+                        port=args.port, poll_s=args.poll, on_ready=ready)
+        return 0
     running = start(settings, WebSettings.from_env(os.environ), host=args.host, port=args.port, poll_s=args.poll)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

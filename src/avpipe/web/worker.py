@@ -16,6 +16,7 @@ from avpipe.manifest.repository import load_manifest
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.pipeline.retry import retry_source
 from avpipe.watch import Watcher
+from avpipe.web.tus import TusUploads
 from avpipe.web.uploads import ChunkedUploads, UploadConflict
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class PipelineWorker:
     def _sweep_loop(self) -> None:
         while not self._stopped.wait(self.sweep_every_s):
             _guarded(self.uploads.sweep, "sweeping abandoned uploads")
+            _guarded(TusUploads(self.uploads.store, self.uploads.settings).sweep, "sweeping abandoned tus uploads")
 
 
 def _guarded(action: Callable[[], object], what: str) -> None:
