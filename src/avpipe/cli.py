@@ -228,11 +228,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
-    try:
-        from avpipe.web.server import serve_processes, start
-    except ImportError:
-        print("avpipe serve needs the web extra: pip install 'avpipe[web]'", file=sys.stderr)
-        return 2
+    from avpipe.web.server import serve_processes, start
     from avpipe.web.settings import WebSettings
 
     if args.web_workers > 1:
