@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from avpipe.errors import BadInputError
+from avpipe.errors import AvpipeError, BadInputError
 from avpipe.keys import INPUTS
 from avpipe.storage.base import Store
 from avpipe.web.names import extension_of, safe_upload_name
@@ -229,10 +229,16 @@ class ChunkedUploads:
                 newest[name] = max(newest.get(name, 0.0), info.modified or 0.0)
         cutoff = self.clock() - self.settings.upload_timeout_s
         abandoned = [name for name, modified in newest.items() if modified < cutoff]
+        swept = []
         for name in abandoned:
-            with self._lock(name):
-                self._discard(name, "abandoned: no part arrived within the timeout")
-        return abandoned
+            try:
+                with self._lock(name):
+                    self._discard(name, "abandoned: no part arrived within the timeout")
+            except (OSError, AvpipeError) as exc:  # one hostile or stuck name must not stop the sweep
+                log.warning("could not sweep the abandoned upload %a: %s", name, exc)
+                continue
+            swept.append(name)
+        return swept
 
     def stored_parts(self, name: str) -> dict[int, int]:
         """Part number -> size of every stored part of ``name``."""

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from avpipe.errors import AvpipeError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.manifest.model import Status
 from avpipe.manifest.repository import load_manifest
@@ -82,5 +83,5 @@ class PipelineWorker:
 def _guarded(action: Callable[[], object], what: str) -> None:
     try:
         action()
-    except OSError as exc:  # a storage hiccup must not end the loop; the next round tries again
+    except (OSError, AvpipeError) as exc:  # a storage hiccup or a hostile name must not end the loop
         log.error("%s failed: %s", what, exc)
