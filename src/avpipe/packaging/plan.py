@@ -36,6 +36,8 @@ DEFAULT_OUT = Path("dist/aws")
 
 # Distributions the runtime already has, or that a layer provides instead.
 PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG}
+# Dependencies of the local-only parts (the web app, terminal progress): never shipped to Lambda.
+LOCAL_ONLY = frozenset({"starlette", "uvicorn", "python-multipart"})
 
 # The functions in template.yaml and the layers each one uses (all of them: the handlers
 # share one package, and a missing ffmpeg must never be the reason a handler fails to start).
@@ -77,6 +79,8 @@ def plan_package(requirements: Iterable[str]) -> PackagePlan:
         if _EXTRA_MARKER.search(requirement):
             continue  # optional extras ([aws], [test]) are not shipped
         name = distribution_name(requirement)
+        if name in LOCAL_ONLY:
+            continue
         home = PROVIDED.get(name)
         if home is None:
             function.append(requirement.split(";")[0].strip())

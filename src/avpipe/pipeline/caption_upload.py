@@ -61,8 +61,7 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manif
     original = ctx.public.fingerprint(keys.original)  # size-bounded: a caption file
     entries = _publish(ctx, keys, conversion, planned)
     manifest = _attach(ctx, keys, existing, entries, original)
-    ctx.watch.delete(keys.input_key)
-    return manifest, True
+    return manifest, True  # the caller removes the upload if it is still the version converted
 
 
 def _convert(store: Store, key: str, timeout_s: float) -> CaptionConversion:

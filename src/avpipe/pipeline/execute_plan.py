@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
@@ -14,7 +15,7 @@ from avpipe.manifest.repository import load_manifest, save_manifest, update_mani
 from avpipe.pipeline.caption_upload import convert_caption_upload
 from avpipe.pipeline.claims import ClaimState
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.publish import described, retire_previous
+from avpipe.pipeline.publish import check_unchanged, described, remove_upload, retire_original, retire_previous
 from avpipe.planning.asset import Action, AssetPlan
 
 log = logging.getLogger(__name__)
@@ -22,41 +23,47 @@ log = logging.getLogger(__name__)
 
 def execute_plan(
     ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
-    *, reencode: bool = False,
+    *, reencode: bool = False, read_version: str | None = None,
 ) -> tuple[Manifest, ClaimState]:
     """Do what the plan says; return the manifest and the upload's claim state afterwards.
 
     An upload with the bytes of the asset's published original is not encoded again
-    (recorded in the history), unless ``reencode`` (an operator's retry).
+    (recorded in the history), unless ``reencode`` (an operator's retry). ``read_version`` is
+    the store's version of the upload as read: it is removed only while it is still that one.
     """
+    read_version = read_version or version
     if plan.action is Action.REJECT:
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
         manifest, converted = convert_caption_upload(ctx, plan.keys)
+        if converted:
+            remove_upload(ctx, plan.keys.input_key, read_version)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED
     digest = upload_digest(ctx.watch, plan.keys.input_key)  # the content identity (one read locally)
     same = None if reencode else unchanged_original(ctx.public, plan.keys, str(plan.route), digest)
     if same is not None and digest is not None:
         done = record_identical(ctx.public, same, plan.keys, digest, version, ctx.clock())
-        ctx.watch.delete(plan.keys.input_key)
+        remove_upload(ctx, plan.keys.input_key, read_version)
         return done, ClaimState.DONE
-    manifest = _start(ctx, plan, facts, version, attempts)
+    previous = load_manifest(ctx.public, plan.keys.name)
+    manifest = _start(ctx, plan, facts, version, attempts, previous)
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
+    retire_original(ctx, previous, plan.keys.original)
     manifest = record_original(ctx.watch, ctx.public, plan.keys, digest, version) or manifest
     if plan.action is Action.COPY_MP3:
-        return _finish_mp3(ctx, plan, manifest, digest), ClaimState.DONE
+        return _finish_mp3(ctx, plan, manifest, digest, read_version), ClaimState.DONE
     assert plan.mediaconvert_job is not None
-    job_id = ctx.transcoder.submit(plan.mediaconvert_job)
+    job_id = ctx.transcoder.submit(_with_read_version(plan.mediaconvert_job, read_version))
     log.info("upload %s: job %s submitted to %s", plan.keys.input_key, job_id, ctx.transcoder.name)
     job = {"backend": ctx.transcoder.name, "id": job_id}
     updated = update_manifest(ctx.public, plan.keys.name, lambda m: _with_job(m, plan, job))
     return updated or manifest, ClaimState.SUBMITTED
 
 
-def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int) -> Manifest:
+def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: str | None, attempts: int,
+           previous: Manifest | None) -> Manifest:
     """Write the ``processing`` manifest (keeping captions already attached to this name)."""
     now = iso(ctx.clock())
-    previous = load_manifest(ctx.public, plan.keys.name)
     manifest = Manifest(
         name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, created_at=now, updated_at=now,
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
@@ -71,21 +78,30 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
     return manifest
 
 
+def _with_read_version(request: dict[str, Any], read_version: str | None) -> dict[str, Any]:
+    """The job request carrying the upload's version as read, for its completion to compare."""
+    if read_version is None:
+        return request
+    return {**request, "UserMetadata": {**request.get("UserMetadata", {}), "version": read_version}}
+
+
 def _with_job(manifest: Manifest, plan: AssetPlan, job: dict[str, str]) -> Manifest | None:
     if manifest.source != plan.keys.input_key or manifest.job is not None:
         return None  # replaced meanwhile, or the job already finished and recorded itself
     return replace(manifest, job=job)
 
 
-def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, digest: str | None) -> Manifest:
+def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, digest: str | None,
+                version: str | None) -> Manifest:
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.audio)
+    check_unchanged(ctx, plan.keys.input_key, version)  # the copy is of the version that was analysed
     duration = manifest.media.get("duration_s") if manifest.media else None
     outputs = (described(ctx, OutputEntry(plan.keys.audio, "audio"), sha256=digest,
                          duration_s=float(duration) if isinstance(duration, (int, float)) else None),)
     retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
     done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
     save_manifest(ctx.public, done)
-    ctx.watch.delete(plan.keys.input_key)
+    remove_upload(ctx, plan.keys.input_key, version)
     return done
 
 

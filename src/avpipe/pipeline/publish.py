@@ -8,8 +8,9 @@ import posixpath
 import re
 from dataclasses import replace
 
+from avpipe.errors import UploadChangedError
 from avpipe.keys import AUDIOVIDEO, STAGING, AssetKeys, published_key
-from avpipe.manifest.model import OutputEntry
+from avpipe.manifest.model import Manifest, OutputEntry
 from avpipe.manifest.output_facts import describe_output
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput
@@ -47,6 +48,44 @@ def described(ctx: PipelineContext, entry: OutputEntry, *, sha256: str | None = 
     facts = describe_output(ctx.public, entry.key, record.size, duration_s)
     return replace(entry, file=record, codecs=facts.codecs, bitrate=facts.bitrate,
                    video_bitrate=facts.video_bitrate, audio_bitrate=facts.audio_bitrate)
+
+
+def check_unchanged(ctx: PipelineContext, input_key: str, version: str | None) -> None:
+    """Before publishing: the upload must still be the version that was processed (a copy that
+    went on after it looked finished, or a re-upload, makes the outputs stale). A removed upload
+    has not changed."""
+    if version is None:
+        return
+    try:
+        current = ctx.watch.stat(input_key).etag
+    except FileNotFoundError:
+        return
+    if current != version.split("#", 1)[0]:
+        raise UploadChangedError("The upload changed while it was processed; its new version is processed next.")
+
+
+def remove_upload(ctx: PipelineContext, input_key: str, version: str | None) -> None:
+    """Remove a processed upload from ``inputs/`` only while it is still that version
+    (compare-and-delete): a re-upload that arrived meanwhile stays and is processed next."""
+    if version is None:
+        log.warning("upload %s has no version to compare; kept in the watch area", input_key)
+    elif ctx.watch.delete_if(input_key, version):
+        log.info("upload %s done; removed from the watch area", input_key)
+    elif ctx.watch.exists(input_key):
+        log.info("upload %s was replaced while it was processed; the new version stays", input_key)
+
+
+def retire_original(ctx: PipelineContext, previous: Manifest | None, current: str) -> None:
+    """An asset's earlier original under another extension (``a.mp4`` replaced by ``a.mov``)
+    goes once the replacement's original is stored: nothing refers to it any more. A caption
+    file's original stays (the captions attached to the asset keep it as their source)."""
+    if previous is None or previous.original is None or previous.original == current:
+        return
+    if previous.kind == "caption" or previous.original in {caption.source for caption in previous.captions}:
+        return
+    if ctx.public.exists(previous.original):
+        ctx.public.delete(previous.original)
+        log.info("removed %s, replaced by %s", previous.original, current)
 
 
 def retire_previous(

@@ -65,6 +65,29 @@ class Store(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} does not support conditional writes")
 
     # --- built on the primitives ---------------------------------------------------
+    def delete_if(self, key: str, version: str) -> bool:
+        """Remove ``key`` only while it is still ``version`` (compare-and-delete); True if removed.
+
+        The default compares, then deletes; backends close the gap between the two
+        (S3: ``If-Match`` on the delete; a local store renames the file aside first).
+        """
+        try:
+            if self.stat(key).etag != version:
+                return False
+        except FileNotFoundError:
+            return False
+        self.delete(key)
+        return True
+
+    def being_written(self, key: str) -> bool:
+        """True while some program still has ``key`` open for writing, where the backend can
+        tell (a local file on Linux); S3 objects appear whole, so the default is False."""
+        return False
+
+    def sweep_temporary(self) -> int:
+        """Remove temporary files that killed runs left behind; how many (default: none kept)."""
+        return 0
+
     def exists(self, key: str) -> bool:
         try:
             self.stat(key)

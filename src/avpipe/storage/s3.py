@@ -129,6 +129,28 @@ class S3Store(Store):
     def delete(self, key: str) -> None:
         self._call(key, lambda: self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key)))
 
+    def delete_if(self, key: str, version: str) -> bool:
+        """Delete only while the object's ETag is ``version``: checked first, and sent as
+        ``If-Match`` so a version written between the check and the delete stays."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if self.stat(key).etag != version:
+                return False
+        except FileNotFoundError:
+            return False
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key), IfMatch=f'"{version}"')
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", *_MISSING):
+                return False  # replaced (or removed) meanwhile: the newer version stays
+            if code != "NotImplemented":
+                raise translate_client_error(exc, self.uri(key)) from exc
+            log.debug("%s has no conditional deletes; %s deleted after the version check only", self.url, key)
+            self.delete(key)
+        return True
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
         pages = paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
