@@ -147,5 +147,5 @@ def test_readme_demo_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "avpipe-demo.mp4" in result.stdout and "avpipe-demo.srt" in result.stdout
     manifest = json.loads((tmp_path / "public/json/avpipe-demo.json").read_text())
-    assert manifest["status"] == "complete" and [o["rung"] for o in manifest["outputs"]] == [360, 480, 720]
+    assert manifest["status"] == "complete" and [o["rung"] for o in manifest["outputs"] if o["rung"]] == [360, 480, 720]
     assert manifest["thumbnail"] and manifest["captions"][0]["cues"] == 3

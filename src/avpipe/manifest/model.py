@@ -19,10 +19,12 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class OutputEntry:
     key: str  # in the public store
-    kind: str  # "rendition" | "audio"
+    kind: str  # "rendition" | "audio" | "hls" | "dash" | "stream" (a variant playlist or track the manifests use)
     rung: int | None = None
     width: int | None = None
     height: int | None = None
+    codecs: str | None = None  # hls/dash: every codec of the stream, RFC 6381 ("avc1.64001f,mp4a.40.2")
+    variants: tuple[dict[str, Any], ...] | None = None  # hls/dash: see schemas/manifest.schema.json
 
 
 @dataclass(frozen=True)

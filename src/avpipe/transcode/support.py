@@ -75,8 +75,10 @@ _OUTPUT = {
     "NameModifier": (str,),
     "Extension": (str,),
     "ContainerSettings": {
-        "Container": {"MP4", "RAW"},
+        "Container": {"MP4", "RAW", "CMFC"},
         "Mp4Settings": {"MoovPlacement": {"PROGRESSIVE_DOWNLOAD", "NORMAL"}},
+        "CmfcSettings": {"AudioRenditionSets": (str,), "AudioGroupId": (str,),
+                         "AudioTrackType": {"ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT", "AUDIO_ONLY_VARIANT_STREAM"}},
     },
     "VideoDescription": _VIDEO,
     "AudioDescriptions": [_AUDIO],
@@ -93,7 +95,17 @@ SETTINGS_SPEC: dict[str, Any] = {
     "OutputGroups": [{
         "Name": ANY,
         "CustomName": ANY,
-        "OutputGroupSettings": {"Type": {"FILE_GROUP_SETTINGS"}, "FileGroupSettings": {"Destination": (str,)}},
+        "OutputGroupSettings": {
+            "Type": {"FILE_GROUP_SETTINGS", "CMAF_GROUP_SETTINGS"},
+            "FileGroupSettings": {"Destination": (str,)},
+            "CmafGroupSettings": {  # packaged by ffmpeg's dash muxer from the same encodes (see .cmaf)
+                "Destination": (str,), "SegmentControl": {"SINGLE_FILE"}, "SegmentLength": _INT,
+                "SegmentLengthControl": {"GOP_MULTIPLE", "EXACT"}, "FragmentLength": _INT,
+                "WriteHlsManifest": {"ENABLED"}, "WriteDashManifest": {"ENABLED", "DISABLED"},
+                "CodecSpecification": {"RFC_6381"}, "StreamInfResolution": {"INCLUDE"},
+                "ManifestDurationFormat": {"FLOATING_POINT", "INTEGER"}, "ClientCache": ANY,
+            },
+        },
         "Outputs": [_OUTPUT],
     }],
 }
