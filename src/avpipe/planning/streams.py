@@ -59,8 +59,9 @@ def _variants(master_key: str, read_text: Callable[[str], str],
         width, height = info.resolution or (None, None)
         key = _resolve(folder, playlist.uri)
         media, _ = _media_file(key, read_text)
-        found.append({"key": key, "kind": "video" if info.resolution else "audio", "bandwidth": info.bandwidth, "codecs": info.codecs,
-                      "width": width, "height": height, "size": size_of(media) if media else None})
+        found.append({"key": key, "kind": "video" if info.resolution else "audio", "bandwidth": info.bandwidth,
+                      "codecs": info.codecs, "width": width, "height": height,
+                      "size": size_of(media) if media else None})
     for rendition in master.media:
         if rendition.type != "AUDIO" or not rendition.uri:
             continue

@@ -55,7 +55,8 @@ def stream_group(settings: dict[str, Any]) -> dict[str, Any] | None:
     """The CMAF output group of job settings, or None for an MP4-only job."""
     for group in settings["OutputGroups"][1:]:
         if group.get("OutputGroupSettings", {}).get("Type") == CMAF_GROUP:
-            return group
+            found: dict[str, Any] = group
+            return found
     return None
 
 

@@ -171,3 +171,29 @@ def _rewritten(text: str, renames: dict[str, str]) -> str:
     for written, published in renames.items():
         text = text.replace(written, quote(published))
     return text
+
+
+def output_destination(destination: str, source_key: str) -> str:
+    """A group's destination; one ending in ``/`` names the outputs after the input file, as on MediaConvert."""
+    if destination.endswith("/"):
+        destination += posixpath.splitext(posixpath.basename(source_key))[0]
+    return destination
+
+
+def stream_destination(settings: dict[str, Any], source_key: str) -> str:
+    group = stream_group(settings)
+    if group is None:
+        raise ValueError("the job has no CMAF group")
+    return output_destination(group["OutputGroupSettings"]["CmafGroupSettings"]["Destination"], source_key)
+
+
+def stream_sizes(settings: dict[str, Any]) -> dict[tuple[str, str], tuple[int | None, int | None]]:
+    """(name modifier, extension) -> the video size, for the stream's variant files."""
+    group = stream_group(settings)
+    sizes: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+    for output in group["Outputs"] if group else ():
+        video = output.get("VideoDescription")
+        if video is not None:
+            for extension in (".m3u8", ".cmfv"):
+                sizes[(output.get("NameModifier", ""), extension)] = (video.get("Width"), video.get("Height"))
+    return sizes

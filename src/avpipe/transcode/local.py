@@ -16,9 +16,8 @@ from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.pipeline.events import Event, JobOutput, JobStateChange
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
-from avpipe.planning.templates import stream_group
 from avpipe.transcode.cmaf import STAGE as STREAM_STAGE
-from avpipe.transcode.cmaf import finish_stream
+from avpipe.transcode.cmaf import finish_stream, output_destination, stream_destination, stream_sizes
 from avpipe.transcode.ffmpeg_args import FfmpegJob, ffmpeg_job
 from avpipe.transcode.support import check_supported
 
@@ -107,24 +106,23 @@ class LocalTranscoder:
                 target_store.adopt(key, Path(planned.path))
                 video = output.get("VideoDescription") or {}
                 results.append(JobOutput(target_store.uri(key), video.get("Width"), video.get("Height")))
-            for path, key, size in streamed:  # the stream files are further outputs of the same job
-                stream_store, _ = locate(stream_destination(settings, source_key), self.stores)
-                stream_store.adopt(key, path)
-                results.append(JobOutput(stream_store.uri(key), *size))
+            for store, path, key, size in streamed:  # the stream files are further outputs of the same job
+                store.adopt(key, path)
+                results.append(JobOutput(store.uri(key), *size))
         return tuple(results)
 
     def _package(self, job: FfmpegJob, settings: dict[str, Any], tmp: Path,
-                 source_key: str) -> list[tuple[Path, str, tuple[int | None, int | None]]]:
+                 source_key: str) -> list[tuple[Store, Path, str, tuple[int | None, int | None]]]:
         """The CMAF group: remux the encoded tracks into HLS + DASH (no second encode)."""
         if job.stream is None:
             return []
         stage = tmp / STREAM_STAGE
         stage.mkdir()
         self.runner.run(job.stream.args(list(job.encoded), str(stage)))
-        _, base_key = locate(stream_destination(settings, source_key), self.stores)
+        store, base_key = locate(stream_destination(settings, source_key), self.stores)
         sizes = stream_sizes(settings)
         files = finish_stream(job.stream, stage, posixpath.basename(base_key))
-        return [(path, f"{base_key}{modifier}{extension}", sizes.get((modifier, extension), (None, None)))
+        return [(store, path, f"{base_key}{modifier}{extension}", sizes.get((modifier, extension), (None, None)))
                 for path, modifier, extension in files]
 
     def _run(self, args: Sequence[str], metadata: Mapping[str, str]) -> None:
@@ -135,27 +133,3 @@ class LocalTranscoder:
         self.runner.run(args, duration_s=progress.duration_s(metadata),
                         on_progress=lambda fraction: progress.update(metadata, fraction))
 
-
-def output_destination(destination: str, source_key: str) -> str:
-    """A group's destination; one ending in ``/`` names the outputs after the input file, as on MediaConvert."""
-    if destination.endswith("/"):
-        destination += posixpath.splitext(posixpath.basename(source_key))[0]
-    return destination
-
-
-def stream_destination(settings: dict[str, Any], source_key: str) -> str:
-    group = stream_group(settings)
-    assert group is not None  # only called for jobs with a CMAF group
-    return output_destination(group["OutputGroupSettings"]["CmafGroupSettings"]["Destination"], source_key)
-
-
-def stream_sizes(settings: dict[str, Any]) -> dict[tuple[str, str], tuple[int | None, int | None]]:
-    """(name modifier, extension) -> the video size, for the stream's variant files."""
-    group = stream_group(settings)
-    sizes: dict[tuple[str, str], tuple[int | None, int | None]] = {}
-    for output in group["Outputs"] if group else ():
-        video = output.get("VideoDescription")
-        if video is not None:
-            for extension in (".m3u8", ".cmfv"):
-                sizes[(output.get("NameModifier", ""), extension)] = (video.get("Width"), video.get("Height"))
-    return sizes
