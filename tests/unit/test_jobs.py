@@ -150,6 +150,17 @@ def test_asset_plan_for_local_stores_keeps_exact_request_shape() -> None:
     assert (copy_plan.action, copy_plan.mediaconvert_job) == (Action.COPY_MP3, None)
 
 
+def test_the_plan_names_the_stream_manifests() -> None:
+    keys = AssetKeys.for_input("inputs/course1/intro.mp4")
+    plan = plan_asset(keys, facts(1280, 720), Route.VIDEO, settings=Settings(), video_template=VIDEO,
+                      audio_template=AUDIO, watch_uri=lambda k: f"s3://watch/{k}", public_uri=lambda k: f"s3://pub/{k}")
+    shown = plan.to_dict()
+    assert shown["streams"] == {"hls": "audiovideo/course1/intro.m3u8", "dash": "audiovideo/course1/intro.mpd"}
+    groups = shown["mediaconvert_job"]["Settings"]["OutputGroups"]
+    assert groups[1]["OutputGroupSettings"]["CmafGroupSettings"]["Destination"] == \
+        groups[0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+
+
 def test_user_template_without_rung_names_is_a_configuration_error(tmp_path: Any) -> None:
     body = VIDEO.fresh()
     body["Settings"]["OutputGroups"][0]["Outputs"][0]["NameModifier"] = "-small"

@@ -18,7 +18,7 @@ from avpipe.config import Settings
 from avpipe.keys import AssetKeys
 from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
-from avpipe.planning.templates import JobTemplate
+from avpipe.planning.templates import JobTemplate, stream_group
 
 
 class Action(StrEnum):
@@ -38,6 +38,7 @@ class AssetPlan:
     renditions: tuple[RenditionSize, ...] = ()
     mediaconvert_job: dict[str, Any] | None = None  # CreateJob parameters
     thumbnail: str | None = None
+    streams: dict[str, str] | None = None  # {"hls": master playlist key, "dash": MPD key} with a CMAF group
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class AssetPlan:
             "original": self.keys.original,
             "manifest": self.keys.manifest,
             "thumbnail": self.thumbnail,
+            "streams": self.streams,
             "mediaconvert_job": self.mediaconvert_job,
         }
 
@@ -94,8 +96,21 @@ def plan_asset(
     )
     if route is Route.AUDIO:
         request = build_audio_job(audio_template, facts, target)
-        return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request)
+        return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request,
+                         streams=_streams(keys, request))
     video = build_video_job(video_template, facts, settings.rungs, target)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
     return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
-                     mediaconvert_job=video.request, thumbnail=keys.thumbnail)
+                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))
+
+
+def _streams(keys: AssetKeys, request: dict[str, Any]) -> dict[str, str] | None:
+    """The stream's manifests, published beside the renditions (the CMAF group shares their destination)."""
+    group = stream_group(request["Settings"])
+    if group is None:
+        return None
+    cmaf = group["OutputGroupSettings"]["CmafGroupSettings"]
+    streams = {"hls": keys.hls_master}
+    if cmaf.get("WriteDashManifest", "ENABLED") == "ENABLED":
+        streams["dash"] = keys.dash_manifest
+    return streams
