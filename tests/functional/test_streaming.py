@@ -197,3 +197,52 @@ def test_the_manifest_describes_the_stream_for_a_player(published: Published) ->
     assert {e.kind for e in entries} == {"rendition", "hls", "dash", "stream"}
     described = Manifest(**{**manifest.__dict__, "outputs": entries})
     jsonschema.validate(json.loads(json.dumps(described.to_dict())), SCHEMA)
+
+
+def test_captions_are_a_subtitle_rendition_with_every_cue(
+    tmp_path: Path, media: MediaLibrary, media_ffmpeg: str, ffmpeg_exe: str
+) -> None:
+    """The planner's caption outputs, executed by the local backend: the stream carries the WebVTT
+    file as an HLS SUBTITLES rendition and a DASH text AdaptationSet, with every cue."""
+    import webvtt
+
+    from avpipe.analysis.mediainfo import probe
+    from avpipe.ffmpeg import FfmpegRunner
+    from avpipe.pipeline.events import Event, JobStateChange
+    from avpipe.planning.jobs import JobTarget, StreamCaption, build_video_job
+    from avpipe.planning.templates import load_template
+    from avpipe.storage.local import LocalStore
+    from avpipe.transcode.local import LocalTranscoder
+
+    watch, public = LocalStore(tmp_path / "watch"), LocalStore(tmp_path / "public")
+    clip = make_av(media_ffmpeg, tmp_path / "clip.mp4", size="640x360", duration=3.0)
+    watch.path("inputs/talk.mp4").parent.mkdir(parents=True)
+    watch.path("inputs/talk.mp4").write_bytes(clip.read_bytes())
+    public.path("closed-caption").mkdir(parents=True)
+    public.path("closed-caption/talk.en.vtt").write_text(media.vtt.read_text())
+    target = JobTarget(watch.uri("inputs/talk.mp4"), public.uri("audiovideo/talk"), "arn:aws:iam::1:role/r", {})
+    request = build_video_job(load_template(None, "job.json"), probe(str(clip)), (360,), target,
+                              (StreamCaption(public.uri("closed-caption/talk.en.vtt"), "en"),)).request
+    events: list[Event] = []
+    LocalTranscoder(FfmpegRunner(ffmpeg_exe), [watch, public], events.append).submit(request)
+    change = events[-1]
+    assert isinstance(change, JobStateChange) and change.status == "COMPLETE", change
+    written = [o.uri.rsplit("/", 1)[-1] for o in change.outputs]
+    assert {"talk_captions_en.vtt", "talk_captions_en.m3u8"} <= set(written)
+    assert written[-2:] == ["talk.m3u8", "talk.mpd"], "the manifests are published last"
+
+    folder = public.path("audiovideo")
+    master = m3u8.load(str(folder / "talk.m3u8"))
+    (subs,) = [m for m in master.media if m.type == "SUBTITLES"]
+    assert (subs.language, subs.uri) == ("en", "talk_captions_en.m3u8")
+    assert all(f'SUBTITLES="{subs.group_id}"' in str(p) for p in master.playlists) and master.playlists
+    assert all(f'AUDIO="{master.media[0].group_id}"' in str(p) for p in master.playlists), "audio kept"
+    playlist = m3u8.load(str(folder / subs.uri))
+    assert [s.uri for s in playlist.segments] == ["talk_captions_en.vtt"] and playlist.is_endlist
+    assert abs(playlist.segments[0].duration - 3.0) <= 1 / RATE
+    cues = [c.text for c in webvtt.read(str(folder / "talk_captions_en.vtt"))]
+    assert cues == [c.text for c in webvtt.read(str(media.vtt))] and len(cues) == 2
+    root = ElementTree.fromstring((folder / "talk.mpd").read_text())
+    (text,) = [a for a in root.findall(".//mpd:AdaptationSet", MPD_NS) if a.get("contentType") == "text"]
+    assert (text.get("mimeType"), text.get("lang")) == ("text/vtt", "en")
+    assert text.findtext(".//mpd:BaseURL", "", MPD_NS) == "talk_captions_en.vtt"

@@ -267,3 +267,19 @@ def test_a_second_file_group_is_a_configuration_error(tmp_path: Any) -> None:
     path.write_text(json.dumps(body), encoding="utf-8")
     with pytest.raises(ConfigurationError, match="CMAF_GROUP_SETTINGS"):
         load_template(path, "job.json")
+
+
+def test_captions_become_webvtt_subtitle_outputs_of_the_cmaf_group() -> None:
+    from avpipe.planning.jobs import StreamCaption
+
+    captions = (StreamCaption("s3://public-bucket/closed-caption/clip.en.vtt", "en"),
+                StreamCaption("s3://public-bucket/closed-caption/clip.pt-BR.vtt", "pt-BR"))
+    request = build_video_job(VIDEO, facts(1280, 720), (360,), TARGET, captions).request
+    selectors = request["Settings"]["Inputs"][0]["CaptionSelectors"]
+    assert [s["SourceSettings"]["FileSourceSettings"]["SourceFile"] for s in selectors.values()] == \
+        [c.uri for c in captions]
+    subtitles = [o for o in stream_outputs(request) if "CaptionDescriptions" in o]
+    assert [o["NameModifier"] for o in subtitles] == ["_captions_en", "_captions_pt-BR"]
+    assert [o["CaptionDescriptions"][0]["CaptionSelectorName"] for o in subtitles] == list(selectors)
+    assert all(o["CaptionDescriptions"][0]["DestinationSettings"]["DestinationType"] == "WEBVTT" for o in subtitles)
+    assert_valid_create_job(request)

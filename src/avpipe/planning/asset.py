@@ -16,7 +16,7 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
 from avpipe.config import Settings
 from avpipe.keys import AssetKeys
-from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, client_request_token
+from avpipe.planning.jobs import JobTarget, StreamCaption, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
 from avpipe.planning.templates import JobTemplate, stream_group
 
@@ -75,10 +75,13 @@ def plan_asset(
     watch_uri: Callable[[str], str],
     public_uri: Callable[[str], str],
     upload_version: str | None = None,
+    captions: tuple[tuple[str, str | None], ...] = (),
 ) -> AssetPlan:
     """Decide everything that processing ``keys.input_key`` will do.
 
     ``upload_version`` (the upload's ETag) makes the job request idempotent per upload.
+    ``captions``: (public key, language) of the asset's WebVTT files already published; a
+    video's stream carries them as subtitle renditions.
     """
     if route is Route.CAPTION:
         return AssetPlan(keys, route, Action.CONVERT_CAPTIONS, outputs=(keys.caption(),))
@@ -98,7 +101,8 @@ def plan_asset(
         request = build_audio_job(audio_template, facts, target)
         return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request,
                          streams=_streams(keys, request))
-    video = build_video_job(video_template, facts, settings.rungs, target)
+    subtitles = tuple(StreamCaption(public_uri(key), language) for key, language in captions)
+    video = build_video_job(video_template, facts, settings.rungs, target, subtitles)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
     return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
                      mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))

@@ -40,15 +40,25 @@ class JobTarget:
 
 
 @dataclass(frozen=True)
+class StreamCaption:
+    """A WebVTT file to carry in the stream as a subtitle rendition (one per language)."""
+
+    uri: str  # e.g. s3://public/closed-caption/course1/intro.en.vtt
+    language: str | None = None  # "en", "pt-BR"; None when the captions name none
+
+
+@dataclass(frozen=True)
 class VideoJobPlan:
     request: dict[str, Any]  # CreateJob parameters
     renditions: tuple[RenditionSize, ...]
 
 
 def build_video_job(
-    template: JobTemplate, facts: MediaFacts, rungs: tuple[int, ...], target: JobTarget
+    template: JobTemplate, facts: MediaFacts, rungs: tuple[int, ...], target: JobTarget,
+    captions: tuple[StreamCaption, ...] = (),
 ) -> VideoJobPlan:
-    """The CreateJob request that produces this source's rendition ladder."""
+    """The CreateJob request that produces this source's rendition ladder (and its stream, with
+    ``captions`` as subtitle renditions when the template has a CMAF group)."""
     if facts.video is None:
         raise BadInputError("The file has no video track to transcode.")
     video = facts.video
@@ -65,6 +75,7 @@ def build_video_job(
     settings = body["Settings"]
     settings["OutputGroups"][0]["Outputs"] = outputs
     _trim_stream_group(settings, sizes, facts)
+    _add_subtitles(settings, captions)
     _point(settings, target)
     if not facts.has_audio:
         settings["Inputs"][0].pop("AudioSelectors", None)
@@ -94,6 +105,27 @@ def _trim_stream_group(settings: dict[str, Any], sizes: tuple[RenditionSize, ...
         group["Outputs"] = outputs
     else:  # nothing of the group applies to this source
         settings["OutputGroups"].remove(group)
+
+
+def _add_subtitles(settings: dict[str, Any], captions: tuple[StreamCaption, ...]) -> None:
+    """One caption selector per WebVTT file and one WebVTT output per language in the CMAF group."""
+    group = stream_group(settings)
+    if group is None or not captions:
+        return
+    selectors = settings["Inputs"][0].setdefault("CaptionSelectors", {})
+    for number, caption in enumerate(captions, start=1):
+        name = f"Captions Selector {number}"
+        selectors[name] = {"SourceSettings": {"SourceType": "WEBVTT",
+                                              "FileSourceSettings": {"SourceFile": caption.uri}}}
+        description: dict[str, Any] = {
+            "CaptionSelectorName": name,
+            "DestinationSettings": {"DestinationType": "WEBVTT",
+                                    "WebvttDestinationSettings": {"StylePassthrough": "DISABLED"}}}
+        if caption.language:
+            description["CustomLanguageCode"] = caption.language
+            description["LanguageDescription"] = caption.language
+        suffix = caption.language or str(number)
+        group["Outputs"].append({"NameModifier": f"_captions_{suffix}", "CaptionDescriptions": [description]})
 
 
 def build_audio_job(template: JobTemplate, facts: MediaFacts, target: JobTarget) -> dict[str, Any]:

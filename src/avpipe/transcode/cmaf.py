@@ -46,12 +46,22 @@ class TrackSource:
 
 
 @dataclass(frozen=True)
+class Subtitle:
+    """A CMAF caption output: the WebVTT file it carries, published as ``base<modifier>.vtt``."""
+
+    name_modifier: str
+    source_uri: str
+    language: str | None
+
+
+@dataclass(frozen=True)
 class StreamJob:
     """The packaging run and how its files are renamed into MediaConvert's layout."""
 
     tracks: tuple[TrackSource, ...]
     segment_s: int
     write_dash: bool
+    subtitles: tuple[Subtitle, ...] = ()
 
     def args(self, inputs: list[str], stage_dir: str) -> tuple[str, ...]:
         """The ffmpeg arguments (after the binary) that package ``inputs`` (the main run's
@@ -105,7 +115,15 @@ def plan_stream(settings: dict[str, Any]) -> tuple[list[dict[str, Any]], StreamJ
     files: list[dict[str, Any]] = settings["OutputGroups"][0]["Outputs"]
     extras: list[dict[str, Any]] = []
     tracks = []
+    selectors = settings["Inputs"][0].get("CaptionSelectors", {})
+    subtitles = []
     for output in group["Outputs"]:
+        if "CaptionDescriptions" in output:
+            description = output["CaptionDescriptions"][0]
+            source = selectors[description["CaptionSelectorName"]]["SourceSettings"]["FileSourceSettings"]
+            subtitles.append(Subtitle(output.get("NameModifier", ""), source["SourceFile"],
+                                      description.get("CustomLanguageCode")))
+            continue
         kind = "v" if "VideoDescription" in output else "a"
         index = _matching_file_output(output, files, kind)
         if index is None:
@@ -118,7 +136,7 @@ def plan_stream(settings: dict[str, Any]) -> tuple[list[dict[str, Any]], StreamJ
     # videos first, then audio: the order of the playlists' variants and the MPD's adaptation sets
     ordered = tuple(sorted(tracks, key=lambda t: t.kind != "v"))
     return extras, StreamJob(ordered, int(cmaf.get("SegmentLength", 2)),
-                             cmaf.get("WriteDashManifest", "ENABLED") == "ENABLED")
+                             cmaf.get("WriteDashManifest", "ENABLED") == "ENABLED", tuple(subtitles))
 
 
 def _matching_file_output(output: dict[str, Any], files: list[dict[str, Any]], kind: str) -> int | None:
@@ -162,7 +180,15 @@ def finish_stream(job: StreamJob, stage_dir: Path, base: str) -> list[tuple[Path
         else:
             source.replace(target)
         done.append((target, modifier, extension))
-    return sorted(done, key=lambda item: item[2] in (".m3u8", ".mpd"))
+    return sorted(done, key=publish_order)
+
+
+def publish_order(item: tuple[Path, str, str]) -> int:
+    """Media files first, then variant playlists, the master and MPD (no name modifier) last."""
+    _, modifier, extension = item
+    if extension not in (".m3u8", ".mpd"):
+        return 0
+    return 1 if modifier else 2
 
 
 def _rewritten(text: str, renames: dict[str, str]) -> str:

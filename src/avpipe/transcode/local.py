@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,8 +18,15 @@ from avpipe.pipeline.events import Event, JobOutput, JobStateChange
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
 from avpipe.transcode.cmaf import STAGE as STREAM_STAGE
-from avpipe.transcode.cmaf import finish_stream, output_destination, stream_destination, stream_sizes
+from avpipe.transcode.cmaf import (
+    finish_stream,
+    output_destination,
+    publish_order,
+    stream_destination,
+    stream_sizes,
+)
 from avpipe.transcode.ffmpeg_args import FfmpegJob, ffmpeg_job
+from avpipe.transcode.subtitles import add_subtitles
 from avpipe.transcode.support import check_supported
 
 log = logging.getLogger(__name__)
@@ -121,7 +129,13 @@ class LocalTranscoder:
         self.runner.run(job.stream.args(list(job.encoded), str(stage)))
         store, base_key = locate(stream_destination(settings, source_key), self.stores)
         sizes = stream_sizes(settings)
-        files = finish_stream(job.stream, stage, posixpath.basename(base_key))
+        base = posixpath.basename(base_key)
+        files = finish_stream(job.stream, stage, base)
+        for subtitle in job.stream.subtitles:  # the WebVTT files beside the tracks, then into the manifests
+            caption_store, caption_key = locate(subtitle.source_uri, self.stores)
+            with caption_store.readable(caption_key) as caption:
+                shutil.copyfile(caption, stage / f"{base}{subtitle.name_modifier}.vtt")
+        files = sorted(files + add_subtitles(stage, base, job.stream), key=publish_order)  # the master last
         return [(store, path, f"{base_key}{modifier}{extension}", sizes.get((modifier, extension), (None, None)))
                 for path, modifier, extension in files]
 

@@ -82,6 +82,10 @@ _OUTPUT = {
     },
     "VideoDescription": _VIDEO,
     "AudioDescriptions": [_AUDIO],
+    "CaptionDescriptions": [{  # CMAF group only: the WebVTT file as a subtitle rendition (see .cmaf)
+        "CaptionSelectorName": (str,), "CustomLanguageCode": (str,), "LanguageDescription": (str,),
+        "DestinationSettings": {"DestinationType": {"WEBVTT"}, "WebvttDestinationSettings": ANY},
+    }],
 }
 SETTINGS_SPEC: dict[str, Any] = {
     "TimecodeConfig": ANY,
@@ -91,6 +95,8 @@ SETTINGS_SPEC: dict[str, Any] = {
         "VideoSelector": {"Rotate": {"AUTO"}},
         "AudioSelectors": {"*": {"DefaultSelection": {"DEFAULT", "NOT_DEFAULT"}, "SelectorType": {"TRACK"},
                                  "Tracks": [_INT]}},
+        "CaptionSelectors": {"*": {"SourceSettings": {"SourceType": {"WEBVTT"},
+                                                      "FileSourceSettings": {"SourceFile": (str,)}}}},
     }],
     "OutputGroups": [{
         "Name": ANY,
