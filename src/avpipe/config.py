@@ -32,6 +32,10 @@ ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
 ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
 ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
+ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
+ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
+ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
+ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
 ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
@@ -56,6 +60,8 @@ DEFAULT_RUNGS: tuple[int, ...] = (360, 480, 720, 1080)
 AVAILABLE_RUNGS: tuple[int, ...] = (360, 480, 720, 1080, 1440, 2160)
 DEFAULT_THUMBNAIL_SECONDS = 7.0
 DEFAULT_APPLICATION_NAME = "avpipe"
+DEFAULT_WATCH_QUIET_S = 5.0
+DEFAULT_WATCH_STABLE_POLLS = 3
 # Shown in plans when no role is configured; a real deployment sets MEDIACONVERT_ROLE_ARN.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/avpipe-mediaconvert"
 BACKENDS = ("local", "mediaconvert")
@@ -91,11 +97,14 @@ class Settings:
     limits: MediaLimits = field(default_factory=MediaLimits)
     transient_retries: int = 2  # extra attempts for transient failures, with exponential backoff
     claim_ttl_s: float = 900.0  # a remote worker's claim on an upload expires after this (Lambda's max run)
+    watch_quiet_s: float = DEFAULT_WATCH_QUIET_S  # a watched file is taken once unchanged this long
+    watch_stable_polls: int = DEFAULT_WATCH_STABLE_POLLS  # ... and over this many polls
     mediaconvert_endpoint: str | None = None
     mediaconvert_queue: str | None = None
     sns_topic_arn: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -109,6 +118,9 @@ class Settings:
             raise ConfigurationError("The thumbnail time must not be negative.")
         if self.workers < 1:
             raise ConfigurationError("The number of workers must be at least 1.")
+        if self.watch_quiet_s < 0 or self.watch_stable_polls < 1:
+            raise ConfigurationError(f"{ENV_WATCH_QUIET_S} must not be negative and {ENV_WATCH_STABLE_POLLS} "
+                                     "must be at least 1.")
         if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
             raise ConfigurationError(f"{ENV_WEBHOOK_URL} must be an http(s) URL; got {self.webhook_url!r}.")
 
@@ -165,8 +177,14 @@ class Settings:
         kwargs["limits"] = _limits(environ)
         if environ.get(ENV_CLAIM_TTL_S):
             kwargs["claim_ttl_s"] = _number(ENV_CLAIM_TTL_S, environ[ENV_CLAIM_TTL_S], float)
+        if environ.get(ENV_WATCH_QUIET_S):
+            kwargs["watch_quiet_s"] = _number(ENV_WATCH_QUIET_S, environ[ENV_WATCH_QUIET_S], float)
+        if environ.get(ENV_WATCH_STABLE_POLLS):
+            kwargs["watch_stable_polls"] = _number(ENV_WATCH_STABLE_POLLS, environ[ENV_WATCH_STABLE_POLLS], int)
         if environ.get(ENV_TRANSIENT_RETRIES):
             kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
+        if environ.get(ENV_QUALITY):
+            kwargs["measure_quality"] = environ[ENV_QUALITY].strip().lower() in ("1", "true", "yes", "on")
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -175,6 +193,14 @@ def _limits(environ: Mapping[str, str]) -> MediaLimits:
              ENV_MAX_FRAME_RATE: ("max_frame_rate", float), ENV_MAX_INPUT_BYTES: ("max_input_bytes", int)}
     values = {attr: _number(env, environ[env], kind) for env, (attr, kind) in names.items() if environ.get(env)}
     return MediaLimits(**values)  # type: ignore[arg-type]
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    """The user's cache folder for avpipe: AVPIPE_CACHE_DIR, else $XDG_CACHE_HOME/avpipe, else ~/.cache/avpipe."""
+    if environ.get(ENV_CACHE_DIR):
+        return Path(environ[ENV_CACHE_DIR])
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "avpipe"
 
 
 def parse_rungs(text: str) -> tuple[int, ...]:

@@ -119,6 +119,8 @@ SETTINGS_SPEC: dict[str, Any] = {
 
 def check_supported(settings: dict[str, Any], spec: Any = None, path: str = "Settings") -> None:
     """Raise UnsupportedSettingError at the first setting the local backend cannot honour."""
+    if spec is None:
+        _check_captions_only_in_streams(settings)
     spec = SETTINGS_SPEC if spec is None else spec
     if spec is ANY:
         return
@@ -144,6 +146,20 @@ def check_supported(settings: dict[str, Any], spec: Any = None, path: str = "Set
                     "remove it from the job template or use the mediaconvert backend."
                 )
             check_supported(value, child, f"{path}.{key}")
+
+
+def _check_captions_only_in_streams(settings: Any) -> None:
+    """Caption outputs are implemented for the CMAF group (subtitle renditions), not as files."""
+    groups = settings.get("OutputGroups") if isinstance(settings, dict) else None
+    for number, group in enumerate(groups if isinstance(groups, list) else []):
+        kind = (group.get("OutputGroupSettings") or {}).get("Type") if isinstance(group, dict) else None
+        outputs = group.get("Outputs") if isinstance(group, dict) else None
+        for index, output in enumerate(outputs if isinstance(outputs, list) else []):
+            if isinstance(output, dict) and "CaptionDescriptions" in output and kind != "CMAF_GROUP_SETTINGS":
+                raise UnsupportedSettingError(
+                    f"The local ffmpeg backend does not implement the MediaConvert setting "
+                    f"Settings.OutputGroups[{number}].Outputs[{index}].CaptionDescriptions outside a CMAF group; "
+                    "remove it from the job template or use the mediaconvert backend.")
 
 
 def _unsupported(path: str, value: Any) -> UnsupportedSettingError:
