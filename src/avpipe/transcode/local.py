@@ -109,7 +109,7 @@ class LocalTranscoder:
             job = ffmpeg_job(settings, source, tmp, threads=self.threads, cores=self.cores,
                              read_limit_s=read_limit_s(duration) if duration else None)
             self._run(job.args, metadata)
-            streamed = self._package(job, settings, Path(tmp), source_key)  # before the MP4s are moved
+            streamed = self._package(job, settings, Path(tmp), source_key, metadata)  # before the MP4s move
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
             for planned, output in zip(job.outputs, videos, strict=True):
@@ -122,14 +122,16 @@ class LocalTranscoder:
                 results.append(JobOutput(store.uri(key), *size))
         return tuple(results)
 
-    def _package(self, job: FfmpegJob, settings: dict[str, Any], tmp: Path,
-                 source_key: str) -> list[tuple[Store, Path, str, tuple[int | None, int | None]]]:
+    def _package(self, job: FfmpegJob, settings: dict[str, Any], tmp: Path, source_key: str,
+                 metadata: Mapping[str, str]) -> list[tuple[Store, Path, str, tuple[int | None, int | None]]]:
         """The CMAF group: remux the encoded tracks into HLS + DASH (no second encode)."""
         if job.stream is None:
             return []
         stage = tmp / STREAM_STAGE
         stage.mkdir()
-        self.runner.run(job.stream.args(list(job.encoded), str(stage)))
+        duration = source_duration_s(metadata)
+        self.runner.run(job.stream.args(list(job.encoded), str(stage)),
+                        timeout_s=run_budget_s(duration) if duration else None)  # bounded as the encode
         store, base_key = locate(stream_destination(settings, source_key), self.stores)
         sizes = stream_sizes(settings)
         base = posixpath.basename(base_key)
