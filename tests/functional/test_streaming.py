@@ -246,3 +246,14 @@ def test_captions_are_a_subtitle_rendition_with_every_cue(
     (text,) = [a for a in root.findall(".//mpd:AdaptationSet", MPD_NS) if a.get("contentType") == "text"]
     assert (text.get("mimeType"), text.get("lang")) == ("text/vtt", "en")
     assert text.findtext(".//mpd:BaseURL", "", MPD_NS) == "talk_captions_en.vtt"
+
+
+def test_the_published_manifest_lists_the_stream_entries(published: Published) -> None:
+    on_disk = json.loads((published.public / "json/talk.json").read_text())
+    kinds = {o["key"]: o["kind"] for o in on_disk["outputs"]}
+    assert kinds["audiovideo/talk.m3u8"] == "hls" and kinds["audiovideo/talk.mpd"] == "dash"
+    assert kinds["audiovideo/talk_360p.mp4"] == "rendition" and kinds["audiovideo/talk_360p.cmfv"] == "stream"
+    (hls,) = [o for o in on_disk["outputs"] if o["kind"] == "hls"]
+    assert [v["key"] for v in hls["variants"]] == ["audiovideo/talk_360p.m3u8", "audiovideo/talk_480p.m3u8",
+                                                   "audiovideo/talk_audio.m3u8"]
+    jsonschema.validate(on_disk, SCHEMA)
