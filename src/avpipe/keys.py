@@ -116,6 +116,16 @@ class AssetKeys:
         """Where a job writes its outputs before they are published under ``audiovideo/``."""
         return f"{STAGING}{token}/{self.name}"
 
+    @property
+    def hls_master(self) -> str:
+        """The HLS master playlist of the CMAF stream (``audiovideo/course1/intro.m3u8``)."""
+        return f"{self.rendition_base}.m3u8"
+
+    @property
+    def dash_manifest(self) -> str:
+        """The DASH MPD of the CMAF stream, over the same segments as the HLS playlists."""
+        return f"{self.rendition_base}.mpd"
+
     def rendition(self, modifier: str, extension: str = ".mp4") -> str:
         return f"{self.rendition_base}{modifier}{extension}"
 

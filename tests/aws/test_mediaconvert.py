@@ -91,6 +91,9 @@ def test_create_job_requests_for_real_clips(media: Any, clip: str, sizes: list[t
     destination = request["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
     assert re.fullmatch(r"s3://avpipe-public/staging/[0-9a-f]{16}/course 1/talk é", destination), \
         "outputs are written to a private staging prefix and published on completion"
+    stream = request["Settings"]["OutputGroups"][1]  # the CMAF group (HLS + DASH) is sent with the same rungs
+    assert stream["OutputGroupSettings"]["CmafGroupSettings"]["Destination"] == destination
+    assert [o["NameModifier"] for o in stream["Outputs"]] == [modifier for modifier, _, _ in sizes] + ["_audio"]
     client = mediaconvert()
     with Stubber(client) as stub:  # validates the request against botocore's model, then compares it
         stub.add_response("create_job", job_response("1700000000000-abcdef"), expected)

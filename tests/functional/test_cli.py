@@ -147,5 +147,20 @@ def test_readme_demo_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "avpipe-demo.mp4" in result.stdout and "avpipe-demo.srt" in result.stdout
     manifest = json.loads((tmp_path / "public/json/avpipe-demo.json").read_text())
-    assert manifest["status"] == "complete" and [o["rung"] for o in manifest["outputs"]] == [360, 480, 720]
+    assert manifest["status"] == "complete" and [o["rung"] for o in manifest["outputs"] if o["rung"]] == [360, 480, 720]
     assert manifest["thumbnail"] and manifest["captions"][0]["cues"] == 3
+
+
+def test_plan_json_with_s3_stores_has_the_cmaf_group(tmp_path: Path, media: MediaLibrary) -> None:
+    env = {"MEDIACONVERT_ROLE_ARN": "arn:aws:iam::123456789012:role/mc",
+           "AVPIPE_WATCH_URL": "s3://avpipe-watch", "AVPIPE_PUBLIC_URL": "s3://avpipe-public"}
+    result = avpipe("plan", str(media.landscape_720p), "--json", data=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["streams"] == {"hls": "audiovideo/landscape_720p.m3u8", "dash": "audiovideo/landscape_720p.mpd"}
+    files, stream = plan["mediaconvert_job"]["Settings"]["OutputGroups"]
+    assert stream["OutputGroupSettings"]["Type"] == "CMAF_GROUP_SETTINGS"
+    destination = stream["OutputGroupSettings"]["CmafGroupSettings"]["Destination"]
+    assert destination.startswith("s3://avpipe-public/staging/")
+    assert destination == files["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+    assert [o["NameModifier"] for o in stream["Outputs"]] == ["_360p", "_480p", "_720p", "_audio"]

@@ -65,7 +65,9 @@ def test_every_published_file_has_its_size_and_sha256(asset: tuple[LocalRuntime,
     public = tmp_path / "public"
     records = {manifest.original: manifest.original_file, manifest.thumbnail: manifest.thumbnail_file,
                **{o.key: o.file for o in manifest.outputs}, **{c.key: c.file for c in manifest.captions}}
-    assert set(records) == {"original/talk.mp4", "thumbnail/talk.jpg", RENDITION, "closed-caption/talk.vtt"}
+    streams = {f"audiovideo/talk{name}" for name in (".m3u8", ".mpd", "_360p.m3u8", "_360p.cmfv", "_audio.m3u8",
+                                                      "_audio.cmfa")}  # the HLS/DASH stream's files
+    assert set(records) == {"original/talk.mp4", "thumbnail/talk.jpg", RENDITION, "closed-caption/talk.vtt", *streams}
     for key, record in records.items():
         assert record is not None and record.proof == "sha256", key
         assert record.size == (public / key).stat().st_size, key
@@ -75,7 +77,7 @@ def test_every_published_file_has_its_size_and_sha256(asset: tuple[LocalRuntime,
 
 def test_outputs_carry_codecs_and_measured_bitrates(asset: tuple[LocalRuntime, Manifest], tmp_path: Path) -> None:
     _, manifest = asset
-    (output,) = manifest.outputs
+    (output,) = [o for o in manifest.outputs if o.kind == "rendition"]
     assert output.codecs is not None and output.codecs.startswith("avc1.64") and output.codecs.endswith(",mp4a.40.2")
     assert output.file is not None and output.bitrate and output.video_bitrate and output.audio_bitrate
     duration = float(manifest.media["duration_s"]) if manifest.media else 0.0
@@ -88,10 +90,10 @@ def test_verify_passes_on_a_fresh_asset_and_records_it(asset: tuple[LocalRuntime
     runtime, _ = asset
     result = avpipe(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines() == ["talk: ok (4 files)"]
+    assert result.stdout.splitlines() == ["talk: ok (10 files)"]
     check = load_manifest(runtime.public, "talk")
     assert check is not None and check.verification is not None
-    assert check.verification.ok and check.verification.files == 4 and not check.verification.decoded
+    assert check.verification.ok and check.verification.files == 10 and not check.verification.decoded
 
 
 @pytest.mark.parametrize("damage", ["one byte changed", "truncated", "deleted"])
@@ -137,9 +139,9 @@ def test_decode_catches_damage_that_keeps_the_size_and_digest_record(
     assert avpipe(tmp_path).returncode == 0, "size and digest match the (damaged) record"
     result = avpipe(tmp_path, "--decode", "talk")
     assert result.returncode == 1
-    assert result.stdout.splitlines() == [f"talk: FAILED (4 files, decoded): {RENDITION} decodes with errors: "
+    assert result.stdout.splitlines() == [f"talk: FAILED (10 files, decoded): {RENDITION} decodes with errors: "
                                           "its media data is damaged."] or \
-        result.stdout.splitlines() == [f"talk: FAILED (4 files, decoded): {RENDITION} does not decode: "
+        result.stdout.splitlines() == [f"talk: FAILED (10 files, decoded): {RENDITION} does not decode: "
                                        "its media data is damaged."]
 
 

@@ -51,6 +51,11 @@ UPLOADS = {
 }
 
 
+def progressive(manifest: Any) -> list[Any]:
+    """The manifest's MP4/MP3 files (a video's HLS/DASH stream files are listed beside them)."""
+    return [o for o in manifest.outputs if o.key.endswith((".mp4", ".mp3"))]
+
+
 class Processed:
     def __init__(self, runtime: LocalRuntime, manifests: dict[str, Manifest | None]) -> None:
         self.runtime = runtime
@@ -85,7 +90,7 @@ def tracks(path: Path, kind: str) -> list[Any]:
 
 def rendition_sizes(processed: Processed, upload: str) -> list[tuple[str, int, int]]:
     result = []
-    for output in processed.manifest(upload).outputs:
+    for output in progressive(processed.manifest(upload)):
         video = tracks(processed.path(output.key), "Video")[0]
         result.append((output.key.rsplit("/", 1)[-1], int(video.width), int(video.height)))
     return result
@@ -104,7 +109,7 @@ def test_1080p_ladder_in_a_subfolder(processed: Processed) -> None:
     assert rendition_sizes(processed, "course1/intro.mp4") == [
         ("intro_360p.mp4", 640, 360), ("intro_480p.mp4", 854, 480),
         ("intro_720p.mp4", 1280, 720), ("intro_1080p.mp4", 1920, 1080)]
-    for output in manifest.outputs:
+    for output in progressive(manifest):
         path = processed.path(output.key)
         assert output.key.startswith("audiovideo/course1/")
         video, audio = tracks(path, "Video")[0], tracks(path, "Audio")[0]
@@ -151,7 +156,7 @@ def test_captions_attach_to_the_video_of_the_same_name(processed: Processed) -> 
 def test_geometry(processed: Processed, upload: str, expected: list[tuple[str, int, int]]) -> None:
     assert processed.manifest(upload).status is Status.COMPLETE
     assert rendition_sizes(processed, upload) == expected
-    for output in processed.manifest(upload).outputs:
+    for output in progressive(processed.manifest(upload)):
         video = tracks(processed.path(output.key), "Video")[0]
         assert float(video.rotation or 0) == 0, "rotation applied to the pixels, none left in metadata"
         assert float(video.pixel_aspect_ratio) == pytest.approx(1.0)
@@ -165,26 +170,26 @@ def test_rotated_thumbnail_is_portrait(processed: Processed) -> None:
 def test_silent_video_stays_silent(processed: Processed) -> None:
     manifest = processed.manifest("silent.mp4")
     assert manifest.status is Status.COMPLETE
-    for output in manifest.outputs:
+    for output in progressive(manifest):
         assert tracks(processed.path(output.key), "Audio") == []
 
 
 def test_surround_is_downmixed_to_stereo(processed: Processed) -> None:
     manifest = processed.manifest("surround.mp4")
     assert manifest.media and manifest.media["audio"][0]["channels"] == 6
-    for output in manifest.outputs:
+    for output in progressive(manifest):
         assert int(tracks(processed.path(output.key), "Audio")[0].channel_s) == 2
 
 
 def test_mpeg_program_stream(processed: Processed) -> None:
     manifest = processed.manifest("dvd.mpg")
     assert manifest.status is Status.COMPLETE, manifest.error
-    assert [o.rung for o in manifest.outputs] == [360, 480]
+    assert [o.rung for o in progressive(manifest)] == [360, 480]
 
 
 def test_frame_rate_is_capped_at_60(processed: Processed) -> None:
     manifest = processed.manifest("fast.mp4")
-    for output in manifest.outputs:
+    for output in progressive(manifest):
         assert float(tracks(processed.path(output.key), "Video")[0].frame_rate) == pytest.approx(60.0)
 
 
@@ -192,7 +197,7 @@ def test_mp3_is_copied_byte_for_byte(processed: Processed, media: MediaLibrary) 
     for upload, clip in (("song.mp3", media.mp3), ("cover.mp3", media.mp3_cover)):
         manifest = processed.manifest(upload)
         assert (manifest.kind, manifest.status) == ("audio", Status.COMPLETE)
-        assert [o.key for o in manifest.outputs] == [f"audiovideo/{upload}"]
+        assert [o.key for o in progressive(manifest)] == [f"audiovideo/{upload}"]
         assert processed.path(f"audiovideo/{upload}").read_bytes() == clip.read_bytes()
 
 
@@ -201,7 +206,7 @@ def test_other_audio_becomes_mp3(processed: Processed, upload: str) -> None:
     manifest = processed.manifest(upload)
     assert (manifest.kind, manifest.status) == ("audio", Status.COMPLETE), manifest.error
     stem = upload.rsplit(".", 1)[0]
-    assert [o.key for o in manifest.outputs] == [f"audiovideo/{stem}.mp3"]
+    assert [o.key for o in progressive(manifest)] == [f"audiovideo/{stem}.mp3"]
     (audio,) = tracks(processed.path(f"audiovideo/{stem}.mp3"), "Audio")
     assert (audio.format, audio.format_profile) == ("MPEG Audio", "Layer 3")
     assert manifest.thumbnail is None
@@ -239,7 +244,7 @@ def test_keyframes_at_least_every_two_seconds(tmp_path: Path, ffmpeg_exe: str) -
     runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path / "data", rungs=(360,)))
     manifest = runtime.process_key(runtime.submit_file(str(source)))
     assert manifest is not None and manifest.status is Status.COMPLETE
-    output = Path(runtime.public.url) / manifest.outputs[0].key
+    output = Path(runtime.public.url) / progressive(manifest)[0].key
     keyframes = _keyframe_times(ffmpeg_exe, output)
     assert keyframes[0] == pytest.approx(0.0, abs=0.05)
     gaps = [b - a for a, b in zip(keyframes, [*keyframes[1:], 5.0], strict=True)]

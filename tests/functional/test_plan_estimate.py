@@ -46,9 +46,10 @@ def test_the_plan_json_holds_the_mediaconvert_price(
     estimate = plan["estimate"]
     assert isinstance(estimate, dict)
     price = estimate["mediaconvert"]
-    assert [o["name"] for o in price["outputs"]] == ["_360p", "_480p", "_720p"]
+    # MediaConvert bills the MP4s and the CMAF group's video outputs alike
+    assert [o["name"] for o in price["outputs"]] == ["_360p", "_480p", "_720p"] * 2
     assert price["tier"] == "basic"
-    assert price["usd"] == pytest.approx((0.0075 + 0.0075 + 0.015) / 6)  # 10 s minimum each
+    assert price["usd"] == pytest.approx(2 * (0.0075 + 0.0075 + 0.015) / 6)  # 10 s minimum each, both groups
     assert price["price_table"]["as_of"] == "2024-12-01"
     assert estimate["local"] == {"wall_s": None, "cpu_s": None, "reason": NOT_CALIBRATED}
     assert not cache.exists() and not (tmp_path / "home").exists()

@@ -78,7 +78,8 @@ def test_the_plan_of_the_packaged_template_is_priced_and_timed() -> None:
     assert pixels == (640 * 360 + 854 * 480 + 1280 * 720 + 1920 * 1080) * 30 * 120
     calibration = Calibration(pixel_rate=pixels / 40, cpu_pixel_rate=pixels / 75, machine={}, measured_at="x")
     estimate = estimate_plan(plan, facts, calibration)
-    assert estimate["mediaconvert"]["usd"] == pytest.approx(2 * (0.0075 + 0.0075 + 0.015 + 0.015))
+    # MediaConvert bills every output: the four MP4s and the CMAF group's four video outputs
+    assert estimate["mediaconvert"]["usd"] == pytest.approx(2 * 2 * (0.0075 + 0.0075 + 0.015 + 0.015))
     assert (estimate["local"]["wall_s"], estimate["local"]["cpu_s"]) == (40.0, 75.0)
     assert estimate_plan(plan, facts, None)["local"]["reason"] == NOT_CALIBRATED
 

@@ -57,9 +57,13 @@ def test_audio_job_is_mp3_without_video() -> None:
     facts = MediaFacts("Wave", audio=(AudioTrack("PCM", 1, 44100),))
     settings = build_audio_job(load_template(None, "audio_job.json"), facts, TARGET)["Settings"]
     job = ffmpeg_job(settings, "/in.wav", "/tmp")
-    assert "-vn" in job.args and arg_after(job.args, "-c:a") == ["libmp3lame"]
-    assert arg_after(job.args, "-ac") == ["1"] and arg_after(job.args, "-ar") == ["44100"]
-    assert job.outputs[0].extension == ".mp3" and job.outputs[0].name_modifier == ""
+    # the MP3, and in the same run (one decode) the AAC track of the audio-only stream
+    assert "-vn" in job.args and arg_after(job.args, "-c:a") == ["libmp3lame", "aac"]
+    assert arg_after(job.args, "-ac") == ["1", "1"] and arg_after(job.args, "-ar") == ["44100", "48000"]
+    assert [(o.extension, o.name_modifier) for o in job.outputs] == [(".mp3", "")]
+    assert job.encoded == ("/tmp/out0.mp3", "/tmp/out1.mp4") and job.args.count("-i") == 1
+    assert job.stream is not None
+    assert [(t.output_index, t.kind) for t in job.stream.tracks] == [(1, "a")]
 
 
 def test_rotation_is_ignored_unless_the_template_asks_for_it() -> None:
@@ -108,3 +112,49 @@ def test_unsupported_settings_are_named(mutate: Any, setting: str) -> None:
 def test_packaged_templates_are_fully_supported() -> None:
     check_supported(video_settings())
     check_supported(load_template(None, "audio_job.json").settings)
+
+
+def test_the_stream_is_a_remux_of_the_renditions_own_tracks() -> None:
+    job = ffmpeg_job(video_settings(), "/in.mp4", "/tmp/x")
+    assert job.args.count("-i") == 1 and len(job.encoded) == 4, "no extra encode for the stream"
+    assert job.stream is not None
+    # every rung's video from its own MP4; the 128 kb/s audio rendition from the first MP4 with that audio
+    assert [(t.output_index, t.kind, t.name_modifier) for t in job.stream.tracks] == [
+        (0, "v", "_360p"), (1, "v", "_480p"), (2, "v", "_720p"), (3, "v", "_1080p"), (1, "a", "_audio")]
+    args = job.stream.args(list(job.encoded), "/tmp/x/stream")
+    assert arg_after(args, "-c") == ["copy"] and "-c:v" not in args and "-filter_complex" not in args
+    assert arg_after(args, "-i") == list(job.encoded)
+    assert arg_after(args, "-map") == ["0:v:0", "1:v:0", "2:v:0", "3:v:0", "1:a:0"]
+    assert arg_after(args, "-seg_duration") == ["2"] and arg_after(args, "-f") == ["dash"]
+    assert arg_after(args, "-adaptation_sets") == ["id=0,streams=v id=1,streams=a"]
+    assert set(arg_after(args, "-aspect:v:1")) == {"1920:1080"}, "one display aspect in the adaptation set"
+    assert job.stream.renames("intro") == {
+        "avpipe-master.m3u8": "intro.m3u8", "avpipe-stream.mpd": "intro.mpd",
+        "media_0.m3u8": "intro_360p.m3u8", "avpipe-track-0.mp4": "intro_360p.cmfv",
+        "media_1.m3u8": "intro_480p.m3u8", "avpipe-track-1.mp4": "intro_480p.cmfv",
+        "media_2.m3u8": "intro_720p.m3u8", "avpipe-track-2.mp4": "intro_720p.cmfv",
+        "media_3.m3u8": "intro_1080p.m3u8", "avpipe-track-3.mp4": "intro_1080p.cmfv",
+        "media_4.m3u8": "intro_audio.m3u8", "avpipe-track-4.mp4": "intro_audio.cmfa"}
+
+
+def test_a_stream_output_no_rendition_encodes_is_one_more_track_of_the_same_run() -> None:
+    settings = video_settings()
+    settings["OutputGroups"][1]["Outputs"][-1]["AudioDescriptions"][0]["CodecSettings"]["AacSettings"][
+        "Bitrate"] = 64000
+    job = ffmpeg_job(settings, "/in.mp4", "/tmp/x")
+    assert job.args.count("-i") == 1 and len(job.encoded) == 5 and len(job.outputs) == 4
+    assert arg_after(job.args, "-b:a")[-1] == "64000"
+    assert job.stream is not None and job.stream.tracks[-1].output_index == 4
+
+
+def test_without_a_cmaf_group_there_is_no_stream() -> None:
+    settings = video_settings()
+    del settings["OutputGroups"][1]
+    assert ffmpeg_job(settings, "/in.mp4", "/tmp/x").stream is None
+
+
+def test_unsupported_cmaf_settings_are_named() -> None:
+    settings = video_settings()
+    settings["OutputGroups"][1]["OutputGroupSettings"]["CmafGroupSettings"]["SegmentControl"] = "SEGMENTED_FILES"
+    with pytest.raises(UnsupportedSettingError, match="SegmentControl"):
+        check_supported(settings)

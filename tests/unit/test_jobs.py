@@ -150,6 +150,17 @@ def test_asset_plan_for_local_stores_keeps_exact_request_shape() -> None:
     assert (copy_plan.action, copy_plan.mediaconvert_job) == (Action.COPY_MP3, None)
 
 
+def test_the_plan_names_the_stream_manifests() -> None:
+    keys = AssetKeys.for_input("inputs/course1/intro.mp4")
+    plan = plan_asset(keys, facts(1280, 720), Route.VIDEO, settings=Settings(), video_template=VIDEO,
+                      audio_template=AUDIO, watch_uri=lambda k: f"s3://watch/{k}", public_uri=lambda k: f"s3://pub/{k}")
+    shown = plan.to_dict()
+    assert shown["streams"] == {"hls": "audiovideo/course1/intro.m3u8", "dash": "audiovideo/course1/intro.mpd"}
+    groups = shown["mediaconvert_job"]["Settings"]["OutputGroups"]
+    assert groups[1]["OutputGroupSettings"]["CmafGroupSettings"]["Destination"] == \
+        groups[0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+
+
 def test_user_template_without_rung_names_is_a_configuration_error(tmp_path: Any) -> None:
     body = VIDEO.fresh()
     body["Settings"]["OutputGroups"][0]["Outputs"][0]["NameModifier"] = "-small"
@@ -187,3 +198,88 @@ def test_mono_mp3_keeps_low_rates_and_halves_the_bitrate() -> None:
     mp3 = build_audio_job(AUDIO, mono, TARGET)["Settings"]["OutputGroups"][0]["Outputs"][0][
         "AudioDescriptions"][0]["CodecSettings"]["Mp3Settings"]
     assert (mp3["Channels"], mp3["SampleRate"], mp3["Bitrate"]) == (1, 22050, 96000)
+
+
+def stream_outputs(request: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = request["Settings"]["OutputGroups"]
+    assert [g["OutputGroupSettings"]["Type"] for g in groups] == ["FILE_GROUP_SETTINGS", "CMAF_GROUP_SETTINGS"]
+    outputs: list[dict[str, Any]] = groups[1]["Outputs"]
+    return outputs
+
+
+@pytest.mark.parametrize(
+    "source",
+    [facts(1920, 1080), facts(1280, 720, rotation=90), facts(720, 576, par=64 / 45), facts(320, 240),
+     facts(1280, 720, fps=120.0)],
+    ids=["1080p", "portrait-rotated", "anamorphic", "sub-360", "120fps"],
+)
+def test_the_cmaf_group_has_the_same_rungs_and_encodes_as_the_file_group(source: MediaFacts) -> None:
+    request = build_video_job(VIDEO, source, (360, 480, 720, 1080), TARGET).request
+    files = request["Settings"]["OutputGroups"][0]["Outputs"]
+    streams = stream_outputs(request)
+    videos = [o for o in streams if "VideoDescription" in o]
+    assert [o["NameModifier"] for o in videos] == [o["NameModifier"] for o in files]
+    # the same encode: every stream video output is described exactly as its MP4 rendition
+    assert [o["VideoDescription"] for o in videos] == [o["VideoDescription"] for o in files]
+    audio = [o for o in streams if "VideoDescription" not in o]
+    assert [o["NameModifier"] for o in audio] == ["_audio"]
+    assert audio[0]["ContainerSettings"]["CmfcSettings"]["AudioGroupId"] == "audio_aac"
+    assert all(o["ContainerSettings"]["CmfcSettings"]["AudioRenditionSets"] == "audio_aac" for o in videos)
+    cmaf = request["Settings"]["OutputGroups"][1]["OutputGroupSettings"]["CmafGroupSettings"]
+    assert cmaf["Destination"] == TARGET.destination_uri
+    assert (cmaf["WriteHlsManifest"], cmaf["WriteDashManifest"], cmaf["SegmentLength"]) == ("ENABLED", "ENABLED", 2)
+    assert_valid_create_job(request)
+
+
+def test_a_silent_source_streams_without_an_audio_rendition() -> None:
+    request = build_video_job(VIDEO, facts(1280, 720, audio=()), (360, 720), TARGET).request
+    streams = stream_outputs(request)
+    assert [o["NameModifier"] for o in streams] == ["_360p", "_720p"]
+    assert all("AudioRenditionSets" not in o["ContainerSettings"]["CmfcSettings"] for o in streams)
+    assert_valid_create_job(request)
+
+
+def test_audio_job_has_an_audio_only_stream() -> None:
+    mono = MediaFacts("Wave", duration_s=3.0, audio=(AudioTrack("PCM", channels=1, sample_rate=44100),))
+    request = build_audio_job(AUDIO, mono, TARGET)
+    (stream,) = stream_outputs(request)
+    assert stream["ContainerSettings"]["CmfcSettings"]["AudioTrackType"] == "AUDIO_ONLY_VARIANT_STREAM"
+    aac = stream["AudioDescriptions"][0]["CodecSettings"]["AacSettings"]
+    assert aac["CodingMode"] == "CODING_MODE_1_0"
+    assert request["Settings"]["OutputGroups"][1]["OutputGroupSettings"]["CmafGroupSettings"]["Destination"] == \
+        TARGET.destination_uri
+    assert_valid_create_job(request)
+
+
+def test_a_template_without_a_cmaf_group_stays_mp4_only(tmp_path: Any) -> None:
+    body = VIDEO.fresh()
+    body["Settings"]["OutputGroups"] = body["Settings"]["OutputGroups"][:1]
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    request = build_video_job(load_template(path, "job.json"), facts(1280, 720), (360,), TARGET).request
+    assert len(request["Settings"]["OutputGroups"]) == 1
+
+
+def test_a_second_file_group_is_a_configuration_error(tmp_path: Any) -> None:
+    body = VIDEO.fresh()
+    body["Settings"]["OutputGroups"].append(body["Settings"]["OutputGroups"][0])
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="CMAF_GROUP_SETTINGS"):
+        load_template(path, "job.json")
+
+
+def test_captions_become_webvtt_subtitle_outputs_of_the_cmaf_group() -> None:
+    from avpipe.planning.jobs import StreamCaption
+
+    captions = (StreamCaption("s3://public-bucket/closed-caption/clip.en.vtt", "en"),
+                StreamCaption("s3://public-bucket/closed-caption/clip.pt-BR.vtt", "pt-BR"))
+    request = build_video_job(VIDEO, facts(1280, 720), (360,), TARGET, captions).request
+    selectors = request["Settings"]["Inputs"][0]["CaptionSelectors"]
+    assert [s["SourceSettings"]["FileSourceSettings"]["SourceFile"] for s in selectors.values()] == \
+        [c.uri for c in captions]
+    subtitles = [o for o in stream_outputs(request) if "CaptionDescriptions" in o]
+    assert [o["NameModifier"] for o in subtitles] == ["_captions_en", "_captions_pt-BR"]
+    assert [o["CaptionDescriptions"][0]["CaptionSelectorName"] for o in subtitles] == list(selectors)
+    assert all(o["CaptionDescriptions"][0]["DestinationSettings"]["DestinationType"] == "WEBVTT" for o in subtitles)
+    assert_valid_create_job(request)

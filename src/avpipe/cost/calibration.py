@@ -39,9 +39,10 @@ class Calibration:
 
 
 def output_pixel_frames(request: dict[str, Any], duration_s: float, source_fps: float | None) -> float:
-    """Width x height x frames, summed over the video outputs of a CreateJob request."""
+    """Width x height x frames, summed over the video outputs the local backend encodes: the File
+    group's (the CMAF group's outputs are the same encodes, remuxed)."""
     total = 0.0
-    for group in request["Settings"]["OutputGroups"]:
+    for group in request["Settings"]["OutputGroups"][:1]:
         for output in group["Outputs"]:
             video = output.get("VideoDescription")
             if video is None:

@@ -21,7 +21,7 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class OutputEntry:
     key: str  # in the public store
-    kind: str  # "rendition" | "audio"
+    kind: str  # "rendition" | "audio" | "hls" | "dash" | "stream" (a variant playlist or track the manifests use)
     rung: int | None = None
     width: int | None = None
     height: int | None = None
@@ -31,6 +31,7 @@ class OutputEntry:
     video_bitrate: int | None = None  # measured from the video track's samples
     audio_bitrate: int | None = None
     quality: dict[str, Any] | None = None  # VMAF against the source (avpipe.quality), when measured
+    variants: tuple[dict[str, Any], ...] | None = None  # kind hls/dash: one per variant (streams.py)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload, retryable
 from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_previous
+from avpipe.planning.streams import describe_streams
 from avpipe.storage.fingerprint import Fingerprint
 from avpipe.storage.registry import locate
 
@@ -57,6 +58,10 @@ def _complete(
     if manifest.source:
         check_unchanged(ctx, manifest.source, read)
     outputs = tuple(publish_output(ctx, output) for output in event.outputs)
+    if manifest.source:  # a CMAF job's files: the HLS master and MPD described for a player (streaming)
+        outputs = describe_streams(AssetKeys.for_input(manifest.source), outputs,
+                                   lambda key: ctx.public.read_bytes(key).decode("utf-8"),
+                                   lambda key: next((o.file.size for o in outputs if o.key == key and o.file), None))
     if manifest.source:
         retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
     message = f"job {event.job_id} complete"

@@ -17,9 +17,9 @@ from avpipe.analysis.routing import Route
 from avpipe.config import Settings
 from avpipe.keys import AssetKeys
 from avpipe.planning.bounds import duration_metadata
-from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, client_request_token
+from avpipe.planning.jobs import JobTarget, StreamCaption, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
-from avpipe.planning.templates import JobTemplate
+from avpipe.planning.templates import JobTemplate, stream_group
 
 
 class Action(StrEnum):
@@ -39,6 +39,7 @@ class AssetPlan:
     renditions: tuple[RenditionSize, ...] = ()
     mediaconvert_job: dict[str, Any] | None = None  # CreateJob parameters
     thumbnail: str | None = None
+    streams: dict[str, str] | None = None  # {"hls": master playlist key, "dash": MPD key} with a CMAF group
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class AssetPlan:
             "original": self.keys.original,
             "manifest": self.keys.manifest,
             "thumbnail": self.thumbnail,
+            "streams": self.streams,
             "mediaconvert_job": self.mediaconvert_job,
         }
 
@@ -74,10 +76,13 @@ def plan_asset(
     watch_uri: Callable[[str], str],
     public_uri: Callable[[str], str],
     upload_version: str | None = None,
+    captions: tuple[tuple[str, str | None], ...] = (),
 ) -> AssetPlan:
     """Decide everything that processing ``keys.input_key`` will do.
 
     ``upload_version`` (the upload's ETag) makes the job request idempotent per upload.
+    ``captions``: (public key, language) of the asset's WebVTT files already published; a
+    video's stream carries them as subtitle renditions.
     """
     if route is Route.CAPTION:
         return AssetPlan(keys, route, Action.CONVERT_CAPTIONS, outputs=(keys.caption(),))
@@ -96,8 +101,22 @@ def plan_asset(
     )
     if route is Route.AUDIO:
         request = build_audio_job(audio_template, facts, target)
-        return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request)
-    video = build_video_job(video_template, facts, settings.rungs, target)
+        return AssetPlan(keys, route, Action.TRANSCODE_AUDIO, outputs=(keys.audio,), mediaconvert_job=request,
+                         streams=_streams(keys, request))
+    subtitles = tuple(StreamCaption(public_uri(key), language) for key, language in captions)
+    video = build_video_job(video_template, facts, settings.rungs, target, subtitles)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
     return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
-                     mediaconvert_job=video.request, thumbnail=keys.thumbnail)
+                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))
+
+
+def _streams(keys: AssetKeys, request: dict[str, Any]) -> dict[str, str] | None:
+    """The stream's manifests, published beside the renditions (the CMAF group shares their destination)."""
+    group = stream_group(request["Settings"])
+    if group is None:
+        return None
+    cmaf = group["OutputGroupSettings"]["CmafGroupSettings"]
+    streams = {"hls": keys.hls_master}
+    if cmaf.get("WriteDashManifest", "ENABLED") == "ENABLED":
+        streams["dash"] = keys.dash_manifest
+    return streams

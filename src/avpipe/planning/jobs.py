@@ -17,7 +17,7 @@ from typing import Any
 from avpipe.analysis.facts import MediaFacts
 from avpipe.errors import BadInputError, ConfigurationError
 from avpipe.planning.ladder import RenditionSize, plan_ladder
-from avpipe.planning.templates import JobTemplate
+from avpipe.planning.templates import JobTemplate, stream_group
 
 MAX_FRAME_RATE = 60
 MP3_SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)  # what MediaConvert's MP3 encoder takes
@@ -40,15 +40,25 @@ class JobTarget:
 
 
 @dataclass(frozen=True)
+class StreamCaption:
+    """A WebVTT file to carry in the stream as a subtitle rendition (one per language)."""
+
+    uri: str  # e.g. s3://public/closed-caption/course1/intro.en.vtt
+    language: str | None = None  # "en", "pt-BR"; None when the captions name none
+
+
+@dataclass(frozen=True)
 class VideoJobPlan:
     request: dict[str, Any]  # CreateJob parameters
     renditions: tuple[RenditionSize, ...]
 
 
 def build_video_job(
-    template: JobTemplate, facts: MediaFacts, rungs: tuple[int, ...], target: JobTarget
+    template: JobTemplate, facts: MediaFacts, rungs: tuple[int, ...], target: JobTarget,
+    captions: tuple[StreamCaption, ...] = (),
 ) -> VideoJobPlan:
-    """The CreateJob request that produces this source's rendition ladder."""
+    """The CreateJob request that produces this source's rendition ladder (and its stream, with
+    ``captions`` as subtitle renditions when the template has a CMAF group)."""
     if facts.video is None:
         raise BadInputError("The file has no video track to transcode.")
     video = facts.video
@@ -64,10 +74,58 @@ def build_video_job(
         outputs.append(_rendition_output(available[source_rung], size, facts))
     settings = body["Settings"]
     settings["OutputGroups"][0]["Outputs"] = outputs
+    _trim_stream_group(settings, sizes, facts)
+    _add_subtitles(settings, captions)
     _point(settings, target)
     if not facts.has_audio:
         settings["Inputs"][0].pop("AudioSelectors", None)
     return VideoJobPlan(request=_request(body, target), renditions=sizes)
+
+
+def _trim_stream_group(settings: dict[str, Any], sizes: tuple[RenditionSize, ...], facts: MediaFacts) -> None:
+    """The CMAF group gets the same rungs, sizes and frame rate as the File group (so each of its
+    video outputs is the same encode as an MP4 rendition), and loses its audio for a silent source."""
+    group = stream_group(settings)
+    if group is None:
+        return
+    videos = {o.get("NameModifier"): o for o in group["Outputs"] if "VideoDescription" in o}
+    rungs = {int(m[1:-1]): o for m, o in videos.items() if m and m.startswith("_") and m.endswith("p")
+             and m[1:-1].isdigit()}
+    outputs = []
+    for size in sizes:
+        source = rungs.get(size.rung if size.from_ladder else min(rungs, default=-1))
+        if source is not None:
+            outputs.append(_rendition_output(source, size, facts))
+    if facts.has_audio:
+        outputs += [o for o in group["Outputs"] if "VideoDescription" not in o]
+    else:
+        for output in outputs:
+            output.get("ContainerSettings", {}).get("CmfcSettings", {}).pop("AudioRenditionSets", None)
+    if outputs:
+        group["Outputs"] = outputs
+    else:  # nothing of the group applies to this source
+        settings["OutputGroups"].remove(group)
+
+
+def _add_subtitles(settings: dict[str, Any], captions: tuple[StreamCaption, ...]) -> None:
+    """One caption selector per WebVTT file and one WebVTT output per language in the CMAF group."""
+    group = stream_group(settings)
+    if group is None or not captions:
+        return
+    selectors = settings["Inputs"][0].setdefault("CaptionSelectors", {})
+    for number, caption in enumerate(captions, start=1):
+        name = f"Captions Selector {number}"
+        selectors[name] = {"SourceSettings": {"SourceType": "WEBVTT",
+                                              "FileSourceSettings": {"SourceFile": caption.uri}}}
+        description: dict[str, Any] = {
+            "CaptionSelectorName": name,
+            "DestinationSettings": {"DestinationType": "WEBVTT",
+                                    "WebvttDestinationSettings": {"StylePassthrough": "DISABLED"}}}
+        if caption.language:
+            description["CustomLanguageCode"] = caption.language
+            description["LanguageDescription"] = caption.language
+        suffix = caption.language or str(number)
+        group["Outputs"].append({"NameModifier": f"_captions_{suffix}", "CaptionDescriptions": [description]})
 
 
 def build_audio_job(template: JobTemplate, facts: MediaFacts, target: JobTarget) -> dict[str, Any]:
@@ -78,6 +136,12 @@ def build_audio_job(template: JobTemplate, facts: MediaFacts, target: JobTarget)
     settings = body["Settings"]
     _point(settings, target)
     source = facts.audio[0]
+    group = stream_group(settings)
+    for output in group["Outputs"] if group else ():
+        for description in output.get("AudioDescriptions", []):
+            aac = description.get("CodecSettings", {}).get("AacSettings")
+            if aac is not None and source.channels == 1:
+                aac["CodingMode"] = "CODING_MODE_1_0"
     for output in settings["OutputGroups"][0]["Outputs"]:
         for description in output.get("AudioDescriptions", []):
             mp3 = description.get("CodecSettings", {}).get("Mp3Settings")
@@ -149,6 +213,9 @@ def _point(settings: dict[str, Any], target: JobTarget) -> None:
     settings["Inputs"][0]["FileInput"] = target.input_uri
     group = settings["OutputGroups"][0]["OutputGroupSettings"]
     group["FileGroupSettings"]["Destination"] = target.destination_uri
+    stream = stream_group(settings)
+    if stream is not None:  # the same base: name.m3u8, name.mpd, name_720p.cmfv ... beside name_720p.mp4
+        stream["OutputGroupSettings"]["CmafGroupSettings"]["Destination"] = target.destination_uri
 
 
 def _request(body: dict[str, Any], target: JobTarget) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 from avpipe.errors import ConfigurationError
 
 RUNG_MODIFIER = re.compile(r"^_(\d+)p$")
+FILE_GROUP = "FILE_GROUP_SETTINGS"
+CMAF_GROUP = "CMAF_GROUP_SETTINGS"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,19 @@ class JobTemplate:
             rungs[int(match.group(1))] = output
         return rungs
 
+    def stream_group(self) -> dict[str, Any] | None:
+        """The optional CMAF output group (HLS + DASH from one set of segments), if the template has one."""
+        return stream_group(self.settings)
+
+
+def stream_group(settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The CMAF output group of job settings, or None for an MP4-only job."""
+    for group in settings["OutputGroups"][1:]:
+        if group.get("OutputGroupSettings", {}).get("Type") == CMAF_GROUP:
+            found: dict[str, Any] = group
+            return found
+    return None
+
 
 def load_template(path: Path | None, packaged_name: str) -> JobTemplate:
     """Read a template from ``path`` or, when None, the one shipped in ``avpipe/templates``."""
@@ -65,17 +80,17 @@ def load_template(path: Path | None, packaged_name: str) -> JobTemplate:
 
 
 def _check_shape(body: Any, source: str) -> None:
-    """The structure avpipe modifies must be there: one input, one file group with outputs."""
+    """The structure avpipe modifies must be there: one input, one file group with outputs first,
+    and optionally one CMAF group (the streaming outputs) after it."""
+    message = (f"Job template {source} must hold Settings with one input, one FILE_GROUP_SETTINGS output "
+               "group and optionally one CMAF_GROUP_SETTINGS group after it.")
     try:
         settings = body["Settings"]
         inputs, groups = settings["Inputs"], settings["OutputGroups"]
-        ok = len(inputs) == 1 and len(groups) == 1 and bool(groups[0]["Outputs"])
-        ok = ok and groups[0]["OutputGroupSettings"]["Type"] == "FILE_GROUP_SETTINGS"
+        types = [group["OutputGroupSettings"]["Type"] for group in groups]
+        ok = len(inputs) == 1 and types in ([FILE_GROUP], [FILE_GROUP, CMAF_GROUP])
+        ok = ok and all(bool(group["Outputs"]) for group in groups)
     except (KeyError, TypeError, IndexError) as exc:
-        raise ConfigurationError(
-            f"Job template {source} must hold Settings with one input and one FILE_GROUP_SETTINGS output group."
-        ) from exc
+        raise ConfigurationError(message) from exc
     if not ok:
-        raise ConfigurationError(
-            f"Job template {source} must hold Settings with one input and one FILE_GROUP_SETTINGS output group."
-        )
+        raise ConfigurationError(message)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avpipe.ffmpeg.safety import input_options
+from avpipe.transcode.cmaf import StreamJob, plan_stream
 from avpipe.transcode.support import check_supported
 
 # x264 presets standing in for MediaConvert's quality tuning levels
@@ -32,7 +33,9 @@ class PlannedOutput:
 @dataclass(frozen=True)
 class FfmpegJob:
     args: tuple[str, ...]
-    outputs: tuple[PlannedOutput, ...]
+    outputs: tuple[PlannedOutput, ...]  # the File group's outputs, in order
+    stream: StreamJob | None = None  # the CMAF group's packaging run, after this one
+    encoded: tuple[str, ...] = ()  # every file this run writes: the outputs, then tracks only the stream uses
 
 
 def qvbr_to_crf(level: float) -> float:
@@ -53,7 +56,8 @@ def ffmpeg_job(
     """
     check_supported(settings)
     job_input = settings["Inputs"][0]
-    outputs_settings = settings["OutputGroups"][0]["Outputs"]
+    extras, stream = plan_stream(settings)
+    outputs_settings = [*settings["OutputGroups"][0]["Outputs"], *extras]
     args: list[str] = ["-y", *input_options(input_path)]
     if job_input.get("VideoSelector", {}).get("Rotate") != "AUTO":
         args.append("-noautorotate")  # MediaConvert's default is to ignore rotation metadata
@@ -71,7 +75,8 @@ def ffmpeg_job(
         args += _output_args(output, job_input, video_labels.get(index), threads or shares.get(index, 0))
         args.append(path)
         planned.append(PlannedOutput(output.get("NameModifier", ""), extension, path))
-    return FfmpegJob(tuple(args), tuple(planned))
+    files = len(outputs_settings) - len(extras)
+    return FfmpegJob(tuple(args), tuple(planned[:files]), stream, tuple(p.path for p in planned))
 
 
 def _filter_graph(outputs: list[dict[str, Any]]) -> tuple[dict[int, str], str]:

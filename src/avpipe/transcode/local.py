@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +18,16 @@ from avpipe.pipeline.events import Event, JobOutput, JobStateChange
 from avpipe.planning.bounds import read_limit_s, run_budget_s, source_duration_s
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
-from avpipe.transcode.ffmpeg_args import ffmpeg_job
+from avpipe.transcode.cmaf import STAGE as STREAM_STAGE
+from avpipe.transcode.cmaf import (
+    finish_stream,
+    output_destination,
+    publish_order,
+    stream_destination,
+    stream_sizes,
+)
+from avpipe.transcode.ffmpeg_args import FfmpegJob, ffmpeg_job
+from avpipe.transcode.subtitles import add_subtitles
 from avpipe.transcode.support import check_supported
 
 log = logging.getLogger(__name__)
@@ -89,9 +99,8 @@ class LocalTranscoder:
     def _execute(self, settings: dict[str, Any], metadata: Mapping[str, str]) -> tuple[JobOutput, ...]:
         input_uri = settings["Inputs"][0]["FileInput"]
         source_store, source_key = locate(input_uri, self.stores)
-        destination = settings["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
-        if destination.endswith("/"):  # MediaConvert then names outputs after the input file
-            destination += posixpath.splitext(posixpath.basename(source_key))[0]
+        destination = output_destination(
+            settings["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"], source_key)
         target_store, base_key = locate(destination, self.stores)
         scratch = target_store.scratch_dir()  # outputs written there are moved in, not copied
         with source_store.readable(source_key) as source, \
@@ -100,6 +109,7 @@ class LocalTranscoder:
             job = ffmpeg_job(settings, source, tmp, threads=self.threads, cores=self.cores,
                              read_limit_s=read_limit_s(duration) if duration else None)
             self._run(job.args, metadata)
+            streamed = self._package(job, settings, Path(tmp), source_key, metadata)  # before the MP4s move
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
             for planned, output in zip(job.outputs, videos, strict=True):
@@ -107,7 +117,32 @@ class LocalTranscoder:
                 target_store.adopt(key, Path(planned.path))
                 video = output.get("VideoDescription") or {}
                 results.append(JobOutput(target_store.uri(key), video.get("Width"), video.get("Height")))
+            for store, path, key, size in streamed:  # the stream files are further outputs of the same job
+                store.adopt(key, path)
+                results.append(JobOutput(store.uri(key), *size))
         return tuple(results)
+
+    def _package(self, job: FfmpegJob, settings: dict[str, Any], tmp: Path, source_key: str,
+                 metadata: Mapping[str, str]) -> list[tuple[Store, Path, str, tuple[int | None, int | None]]]:
+        """The CMAF group: remux the encoded tracks into HLS + DASH (no second encode)."""
+        if job.stream is None:
+            return []
+        stage = tmp / STREAM_STAGE
+        stage.mkdir()
+        duration = source_duration_s(metadata)
+        self.runner.run(job.stream.args(list(job.encoded), str(stage)),
+                        timeout_s=run_budget_s(duration) if duration else None)  # bounded as the encode
+        store, base_key = locate(stream_destination(settings, source_key), self.stores)
+        sizes = stream_sizes(settings)
+        base = posixpath.basename(base_key)
+        files = finish_stream(job.stream, stage, base)
+        for subtitle in job.stream.subtitles:  # the WebVTT files beside the tracks, then into the manifests
+            caption_store, caption_key = locate(subtitle.source_uri, self.stores)
+            with caption_store.readable(caption_key) as caption:
+                shutil.copyfile(caption, stage / f"{base}{subtitle.name_modifier}.vtt")
+        files = sorted(files + add_subtitles(stage, base, job.stream), key=publish_order)  # the master last
+        return [(store, path, f"{base_key}{modifier}{extension}", sizes.get((modifier, extension), (None, None)))
+                for path, modifier, extension in files]
 
     def _run(self, args: Sequence[str], metadata: Mapping[str, str]) -> None:
         duration = source_duration_s(metadata)
@@ -118,3 +153,4 @@ class LocalTranscoder:
             return
         self.runner.run(args, duration_s=progress.duration_s(metadata) or duration, timeout_s=budget,
                         on_progress=lambda fraction: progress.update(metadata, fraction))
+

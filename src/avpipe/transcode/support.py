@@ -75,11 +75,17 @@ _OUTPUT = {
     "NameModifier": (str,),
     "Extension": (str,),
     "ContainerSettings": {
-        "Container": {"MP4", "RAW"},
+        "Container": {"MP4", "RAW", "CMFC"},
         "Mp4Settings": {"MoovPlacement": {"PROGRESSIVE_DOWNLOAD", "NORMAL"}},
+        "CmfcSettings": {"AudioRenditionSets": (str,), "AudioGroupId": (str,),
+                         "AudioTrackType": {"ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT", "AUDIO_ONLY_VARIANT_STREAM"}},
     },
     "VideoDescription": _VIDEO,
     "AudioDescriptions": [_AUDIO],
+    "CaptionDescriptions": [{  # CMAF group only: the WebVTT file as a subtitle rendition (see .cmaf)
+        "CaptionSelectorName": (str,), "CustomLanguageCode": (str,), "LanguageDescription": (str,),
+        "DestinationSettings": {"DestinationType": {"WEBVTT"}, "WebvttDestinationSettings": ANY},
+    }],
 }
 SETTINGS_SPEC: dict[str, Any] = {
     "TimecodeConfig": ANY,
@@ -89,11 +95,23 @@ SETTINGS_SPEC: dict[str, Any] = {
         "VideoSelector": {"Rotate": {"AUTO"}},
         "AudioSelectors": {"*": {"DefaultSelection": {"DEFAULT", "NOT_DEFAULT"}, "SelectorType": {"TRACK"},
                                  "Tracks": [_INT]}},
+        "CaptionSelectors": {"*": {"SourceSettings": {"SourceType": {"WEBVTT"},
+                                                      "FileSourceSettings": {"SourceFile": (str,)}}}},
     }],
     "OutputGroups": [{
         "Name": ANY,
         "CustomName": ANY,
-        "OutputGroupSettings": {"Type": {"FILE_GROUP_SETTINGS"}, "FileGroupSettings": {"Destination": (str,)}},
+        "OutputGroupSettings": {
+            "Type": {"FILE_GROUP_SETTINGS", "CMAF_GROUP_SETTINGS"},
+            "FileGroupSettings": {"Destination": (str,)},
+            "CmafGroupSettings": {  # packaged by ffmpeg's dash muxer from the same encodes (see .cmaf)
+                "Destination": (str,), "SegmentControl": {"SINGLE_FILE"}, "SegmentLength": _INT,
+                "SegmentLengthControl": {"GOP_MULTIPLE", "EXACT"}, "FragmentLength": _INT,
+                "WriteHlsManifest": {"ENABLED"}, "WriteDashManifest": {"ENABLED", "DISABLED"},
+                "CodecSpecification": {"RFC_6381"}, "StreamInfResolution": {"INCLUDE"},
+                "ManifestDurationFormat": {"FLOATING_POINT", "INTEGER"}, "ClientCache": ANY,
+            },
+        },
         "Outputs": [_OUTPUT],
     }],
 }
@@ -101,6 +119,8 @@ SETTINGS_SPEC: dict[str, Any] = {
 
 def check_supported(settings: dict[str, Any], spec: Any = None, path: str = "Settings") -> None:
     """Raise UnsupportedSettingError at the first setting the local backend cannot honour."""
+    if spec is None:
+        _check_captions_only_in_streams(settings)
     spec = SETTINGS_SPEC if spec is None else spec
     if spec is ANY:
         return
@@ -126,6 +146,20 @@ def check_supported(settings: dict[str, Any], spec: Any = None, path: str = "Set
                     "remove it from the job template or use the mediaconvert backend."
                 )
             check_supported(value, child, f"{path}.{key}")
+
+
+def _check_captions_only_in_streams(settings: Any) -> None:
+    """Caption outputs are implemented for the CMAF group (subtitle renditions), not as files."""
+    groups = settings.get("OutputGroups") if isinstance(settings, dict) else None
+    for number, group in enumerate(groups if isinstance(groups, list) else []):
+        kind = (group.get("OutputGroupSettings") or {}).get("Type") if isinstance(group, dict) else None
+        outputs = group.get("Outputs") if isinstance(group, dict) else None
+        for index, output in enumerate(outputs if isinstance(outputs, list) else []):
+            if isinstance(output, dict) and "CaptionDescriptions" in output and kind != "CMAF_GROUP_SETTINGS":
+                raise UnsupportedSettingError(
+                    f"The local ffmpeg backend does not implement the MediaConvert setting "
+                    f"Settings.OutputGroups[{number}].Outputs[{index}].CaptionDescriptions outside a CMAF group; "
+                    "remove it from the job template or use the mediaconvert backend.")
 
 
 def _unsupported(path: str, value: Any) -> UnsupportedSettingError:
