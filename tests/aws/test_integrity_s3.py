@@ -71,7 +71,9 @@ def test_uploads_carry_s3_sha256_checksums_that_the_manifest_records(aws: Simple
     assert manifest is not None and manifest.status == "complete"
     records = {manifest.original: manifest.original_file, manifest.thumbnail: manifest.thumbnail_file,
                **{o.key: o.file for o in manifest.outputs}, **{c.key: c.file for c in manifest.captions}}
-    assert set(records) == {"original/clip.mp4", "thumbnail/clip.jpg", RENDITION, "closed-caption/clip.vtt"}
+    streams = {key for key in records if key and key.endswith((".m3u8", ".mpd", ".cmfv", ".cmfa"))}
+    assert streams, "the local backend packages the CMAF group too"
+    assert set(records) - streams == {"original/clip.mp4", "thumbnail/clip.jpg", RENDITION, "closed-caption/clip.vtt"}
     for key, record in records.items():
         assert key is not None and record is not None
         data = body(aws, key)
@@ -131,7 +133,7 @@ def test_verify_against_the_bucket_names_the_damaged_file(aws: SimpleNamespace, 
     aws.s3.upload_file(str(media.tiny), aws.watch, VIDEO)
     run_local(aws)
     fresh = verify(aws)
-    assert fresh.returncode == 0 and fresh.stdout.strip() == "clip: ok (3 files)", fresh.stdout + fresh.stderr
+    assert fresh.returncode == 0 and fresh.stdout.strip() == "clip: ok (9 files)", fresh.stdout + fresh.stderr
     rendition = "audiovideo/clip_90p.mp4"  # the tiny clip's one rendition, at its own size
     data = bytearray(body(aws, rendition))
     if damage == "one byte changed":
@@ -183,3 +185,27 @@ def test_an_identical_reupload_with_a_sha256_checksum_is_not_encoded_again(aws: 
     assert "Contents" not in aws.s3.list_objects_v2(Bucket=aws.watch, Prefix="inputs/")
     assert json.loads(body(aws, "json/clip.json"))["original_file"]["sha256"] == first.original_file.sha256 \
         if first.original_file else False
+
+
+def test_a_cmaf_groups_unlisted_segments_are_published_with_the_job(aws: SimpleNamespace, media: Any) -> None:
+    """MediaConvert's COMPLETE event lists the stream's manifests, not its segments: all are published."""
+    aws.s3.upload_file(str(media.landscape_720p), aws.watch, VIDEO)
+    mediaconvert, stub = mediaconvert_client()
+    runtime = AwsRuntime.from_env(aws.env, s3=aws.s3, mediaconvert=mediaconvert)
+    runtime.handle(ObjectCreated("watch", VIDEO), aws.watch)
+    staged = {"staging/job-1/clip_360p.mp4": media.tiny.read_bytes(), "staging/job-1/clip.m3u8": b"#EXTM3U\n",
+              "staging/job-1/clip_360p.m3u8": b"#EXTM3U\n", "staging/job-1/clip_360p.cmfv": b"segments",
+              "staging/job-1/clip_audio.cmfa": b"audio"}
+    for key, data in staged.items():
+        aws.s3.put_object(Bucket=aws.public, Key=key, Body=data)
+    metadata = {"application": "avpipe", "asset": NAME, "input": VIDEO}
+    listed = ("staging/job-1/clip_360p.mp4", "staging/job-1/clip.m3u8")
+    runtime.handle(JobStateChange("job-1", "COMPLETE", metadata,
+                                  tuple(JobOutput(f"s3://{aws.public}/{key}") for key in listed)))
+    public = {o["Key"] for o in aws.s3.list_objects_v2(Bucket=aws.public).get("Contents", [])}
+    assert {"audiovideo/clip_360p.cmfv", "audiovideo/clip_audio.cmfa", "audiovideo/clip_360p.m3u8",
+            "audiovideo/clip.m3u8"} <= public
+    assert not any(key.startswith("staging/") for key in public)
+    manifest = load_manifest(aws.store, NAME)
+    assert manifest is not None and manifest.status == "complete"
+    assert "audiovideo/clip_360p.cmfv" in {o.key for o in manifest.outputs}

@@ -87,11 +87,14 @@ def test_local_backend_end_to_end(aws: SimpleNamespace, media: Any, tmp_path: Pa
     assert thumbnail["handled"] == [{"event": "public:original/My Talk été.mp4", "asset": "My Talk été",
                                      "status": "complete"}]
 
-    assert keys(aws.s3, PUBLIC) == [
+    stream = ["audiovideo/My Talk été.m3u8", "audiovideo/My Talk été.mpd"] + [
+        f"audiovideo/My Talk été_{part}" for part in ("360p.cmfv", "360p.m3u8", "480p.cmfv", "480p.m3u8",
+                                                      "720p.cmfv", "720p.m3u8", "audio.cmfa", "audio.m3u8")]
+    assert keys(aws.s3, PUBLIC) == sorted([
         "audiovideo/My Talk été_360p.mp4", "audiovideo/My Talk été_480p.mp4", "audiovideo/My Talk été_720p.mp4",
-        "closed-caption/My Talk été.vtt", "json/My Talk été.json",
+        *stream, "closed-caption/My Talk été.vtt", "json/My Talk été.json",
         "original/My Talk été.mp4", "original/My Talk été.srt", "thumbnail/My Talk été.jpg",
-    ]
+    ])
     assert keys(aws.s3, WATCH, "inputs/") == ["inputs/big upload.mp4.CHUNK0"]  # processed uploads removed
     claims = [json.loads(aws.s3.get_object(Bucket=WATCH, Key=k)["Body"].read()) for k in keys(aws.s3, WATCH, "claims/")]
     assert sorted(c["state"] for c in claims) == ["done", "done"]  # one claim per upload version, both settled
@@ -112,7 +115,8 @@ def test_local_backend_end_to_end(aws: SimpleNamespace, media: Any, tmp_path: Pa
     record = manifest(aws, "My Talk été")
     assert record["status"] == "complete" and record["kind"] == "video"
     assert record["thumbnail"] == "thumbnail/My Talk été.jpg"
-    assert sorted(o["key"] for o in record["outputs"]) == [f"audiovideo/My Talk été_{r}p.mp4" for r in (360, 480, 720)]
+    assert sorted(o["key"] for o in record["outputs"] if o["key"].endswith(".mp4")) == [
+        f"audiovideo/My Talk été_{r}p.mp4" for r in (360, 480, 720)]
     assert [c["key"] for c in record["captions"]] == ["closed-caption/My Talk été.vtt"]
     [note] = notifications(aws)
     assert note["source"] == "aws.mediaconvert" and note["detail"]["status"] == "COMPLETE"

@@ -10,7 +10,7 @@ from avpipe.manifest.model import ErrorInfo, Manifest, Status
 from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.claims import ClaimState, read_version, settle
 from avpipe.pipeline.context import PipelineContext
-from avpipe.pipeline.events import JobStateChange, ObjectCreated
+from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload, retryable
 from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_previous
@@ -57,7 +57,7 @@ def _complete(
     read = event.user_metadata.get("version") or claimed or manifest.source_version
     if manifest.source:
         check_unchanged(ctx, manifest.source, read)
-    outputs = tuple(publish_output(ctx, output) for output in event.outputs)
+    outputs = tuple(publish_output(ctx, output) for output in with_staged_companions(ctx, event.outputs))
     if manifest.source:  # a CMAF job's files: the HLS master and MPD described for a player (streaming)
         outputs = describe_streams(AssetKeys.for_input(manifest.source), outputs,
                                    lambda key: ctx.public.read_bytes(key).decode("utf-8"),
@@ -79,6 +79,20 @@ def _complete(
     if manifest.source:
         remove_upload(ctx, manifest.source, read)
     return done
+
+
+def with_staged_companions(ctx: PipelineContext, outputs: tuple[JobOutput, ...]) -> tuple[JobOutput, ...]:
+    """The listed outputs plus every other file the job left in their staging folders.
+
+    MediaConvert's completion event lists a CMAF/HLS group's manifests but not the segment files
+    and variant playlists beside them; they are the same job's outputs and are published with it.
+    """
+    listed = {ctx.public.key_for_uri(o.uri) for o in outputs}
+    folders = sorted({key.rsplit("/", 1)[0] + "/" for key in listed
+                      if key and key.startswith(STAGING) and key.count("/") >= 2})
+    extra = [JobOutput(ctx.public.uri(info.key)) for folder in folders for info in ctx.public.list(folder)
+             if info.key not in listed]
+    return (*outputs, *extra)
 
 
 def _for_an_earlier_version(ctx: PipelineContext, manifest: Manifest, event: JobStateChange) -> bool:
