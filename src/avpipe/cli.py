@@ -201,14 +201,24 @@ def _inputs(paths: Sequence[Path], recursive: bool) -> tuple[list[tuple[Path, st
 @contextmanager
 def _reporting(runtime: Any) -> Iterator[list[Outcome]]:
     """Show progress while files are processed, one line per finished file; collect the outcomes."""
+    from avpipe.pipeline.local_runtime import log_outcome
     from avpipe.progress_display import ProgressDisplay
 
-    display = ProgressDisplay(runtime.public, sys.stderr)
     outcomes: list[Outcome] = []
+    as_json = runtime.settings.log_format == "json"  # machines read stderr: each outcome is a log record
+    display = ProgressDisplay(runtime.public, sys.stderr, live=False if as_json else None)
 
     def finished(key: str, outcome: Outcome) -> None:
         outcomes.append(outcome)
-        display.finished(key, outcome.line() if outcome.ok else f"avpipe: {outcome.name}: {outcome.reason}")
+        if as_json:
+            log_outcome(outcome)
+        else:
+            display.finished(key, outcome.line() if outcome.ok else f"avpipe: {outcome.name}: {outcome.reason}")
+
+    if as_json:
+        runtime.on_finished = finished
+        yield outcomes
+        return
 
     runtime.progress, runtime.on_finished = display, finished
     with display:

@@ -96,12 +96,7 @@ class LocalRuntime:
         except BadInputError:
             manifest = None  # a key no manifest can be named after; the handler logged why
         outcome = outcome_of(event.key, manifest, time.monotonic() - started)
-        if self.on_finished is not None:
-            self.on_finished(event.key, outcome)
-        elif outcome.ok:
-            outcome_log.info("%s", outcome.line())
-        else:
-            outcome_log.error("%s", outcome.line())
+        (self.on_finished or (lambda _key, done: log_outcome(done)))(event.key, outcome)
         return manifest
 
     def submit_file(self, path: str, name: str | None = None) -> str:
@@ -131,6 +126,11 @@ def run_to_completion(
         if notifier is not None and isinstance(current, JobStateChange) and manifest is not None:
             notifier.notify(as_published(current, manifest, ctx.public.uri).to_eventbridge())
     return results
+
+
+def log_outcome(outcome: Outcome) -> None:
+    """The one line for a finished upload (``avpipe watch``, ``avpipe serve``): info, or error when it failed."""
+    (outcome_log.info if outcome.ok else outcome_log.error)("%s", outcome.line())
 
 
 def record_interrupted(ctx: PipelineContext, input_key: str) -> None:
