@@ -60,7 +60,9 @@ def _add_shared(parser: argparse.ArgumentParser, groups: set[str], default: Any)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="avpipe", description="Audio/video processing pipeline.")
+    parser = argparse.ArgumentParser(prog="avpipe", description="Audio/video processing pipeline.",
+                                     epilog="--data, --rungs, --job-template and -v may come before COMMAND too, "
+                                     "for the commands that use them; 'avpipe COMMAND --help' shows which.")
     parser.add_argument("--version", action="version", version=f"avpipe {__version__}")
     _add_shared(parser, {_DATA, _LADDER, _VERBOSE}, None)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")

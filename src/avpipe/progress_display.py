@@ -108,6 +108,7 @@ class ProgressDisplay:
             job = self._jobs.pop(input_key, None)
         if self._bars is not None and job is not None and job.task is not None:
             self._bars.remove_task(job.task)
+            self._bars.refresh()  # so the line below is not followed by the stale bar
         self.console.print(line, markup=False, soft_wrap=True)
 
 

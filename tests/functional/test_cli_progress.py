@@ -71,6 +71,8 @@ def test_a_live_bar_on_a_terminal(tmp_path: Path, clip: Path) -> None:
     assert percents and min(percents) < 100, bars  # it moved while the file was being made
     assert any(re.search(r"\d:\d\d:\d\d", line) for line in bars), "elapsed and estimated time"
     assert "clip.mp4: video -> clip_360p.mp4, clip_480p.mp4, clip_720p.mp4 (complete in " in text
+    after = shown[shown.index("clip.mp4: video -> "):]
+    assert "━" not in after, "the finished file's bar is gone, its line stays"
 
 
 def test_ctrl_c_records_the_file_as_interrupted_and_retry_runs_it_again(tmp_path: Path, clip: Path) -> None:
