@@ -92,12 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     pl = command("plan", every, cmd_plan, "print what processing a file would produce (runs nothing)")
     pl.add_argument("file", type=Path, metavar="FILE", help="the file to plan for")
     pl.add_argument("--json", action="store_true", help="the whole plan as JSON")
+    pl.add_argument("--estimate", action="store_true", help="measure this machine's encode speed first if it is "
+                    "not yet (once; kept in ~/.cache/avpipe) so the local time is estimated too")
     sv = command("serve", every, cmd_serve, "the upload page and media library, with the pipeline")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     _add_worker_options(sv)
     _add_package_options(command("package", {_VERBOSE}, cmd_package,
                                  "build the AWS Lambda zip and layers and print the sam deploy command"))
+    vf = command("verify", {_DATA, _VERBOSE}, cmd_verify, "check published files against their manifests "
+                 "(present, same size, same digest); exit 1 when anything is wrong")
+    vf.add_argument("names", nargs="*", metavar="NAME", help="asset names as listed by 'avpipe jobs' (default: all)")
+    vf.add_argument("--decode", action="store_true", help="also decode each media file end to end with ffmpeg")
+    q = command("quality", {_DATA, _VERBOSE}, cmd_quality, "measure VMAF of an asset's renditions against its source")
+    q.add_argument("target", metavar="FILE|NAME", help="the processed file (the source), or the asset's name")
     return parser
 
 
@@ -118,6 +126,33 @@ def _positive(kind: type[int] | type[float]) -> Any:
         return value
 
     return parse
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per asset; the outcome is kept in each manifest's ``verification``."""
+    from avpipe.integrity import record_verification, verify_asset
+    from avpipe.integrity.decode import decoder_for
+    from avpipe.manifest.repository import list_manifests, load_manifest
+    from avpipe.pipeline.context import utc_now
+
+    runtime = _runtime(settings)
+    store = runtime.public
+    found = [(n, load_manifest(store, n)) for n in args.names] if args.names else \
+        [(m.name, m) for m in list_manifests(store)]
+    decoder = decoder_for(runtime.runner, store) if args.decode else None
+    failures = 0
+    if not found:
+        print("no assets to verify.")
+    for name, manifest in found:
+        if manifest is None:
+            print(f"{name}: FAILED: no such asset.")
+            failures += 1
+            continue
+        report = verify_asset(store, manifest, decoder)
+        record_verification(store, report, utc_now())
+        print(report.line(), flush=True)
+        failures += not report.ok
+    return 1 if failures else 0
 
 
 def _add_package_options(pk: argparse.ArgumentParser) -> None:
@@ -265,7 +300,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = _runtime(settings)
     runtime.watch.put("inputs/.keep", b"")  # so the folder exists for people to drop files into
-    watcher = Watcher(runtime.watch, runtime.process_key, workers=settings.workers, poll_s=args.poll)
+    watcher = Watcher.from_settings(runtime.watch, runtime.process_key, settings, poll_s=args.poll)
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     print(f"watching {Path(runtime.watch.url) / 'inputs'} (Ctrl-C to stop)", flush=True)
     try:
@@ -301,9 +336,10 @@ def cmd_probe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from avpipe.pipeline.plan import plan_file
+    from avpipe.config import cache_dir
+    from avpipe.cost.estimate import plan_with_estimate
 
-    plan = plan_file(_runtime(settings), args.file).to_dict()
+    plan = plan_with_estimate(_runtime(settings), args.file, cache_dir(os.environ), measure=args.estimate)
     if args.json:
         print(json.dumps(plan, indent=2, ensure_ascii=False))
         return 0
@@ -315,7 +351,21 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {plan[name]}")
     if plan["mediaconvert_job"]:
         print("MediaConvert job: use --json to see the CreateJob parameters")
+    _print_estimate(plan["estimate"])
     return 0
+
+
+def _print_estimate(estimate: dict[str, Any]) -> None:
+    price, local = estimate["mediaconvert"], estimate["local"]
+    if price is not None and price["usd"] is None:
+        print("MediaConvert: audio-only outputs are not in the price table")
+    elif price is not None:
+        tiers = ", ".join(f"{t} ${v:.4f}" for t, v in price["usd_by_tier"].items() if v is not None)
+        print(f"MediaConvert: ${price['usd']:.4f} in the {price['tier']} tier ({tiers}; prices of "
+              f"{price['price_table']['as_of']}, {price['price_table']['source']})")
+    if local is not None:
+        print(f"locally: about {local['wall_s']:.1f} s wall, {local['cpu_s']:.1f} s CPU" if local["wall_s"] is not None
+              else f"locally: {local['reason']}")
 
 
 def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
@@ -326,6 +376,22 @@ def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
     report = package_for_lambda(args.out, args.template, deploy, layers=not args.function_only)
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def cmd_quality(args: argparse.Namespace, settings: Settings) -> int:
+    from avpipe.quality.record import assess_asset
+    from avpipe.quality.run import quality_tools, target_of
+
+    runtime = _runtime(settings)
+    tools, chosen = quality_tools(runtime.runner.executable, runtime.probe, runtime.clock, settings.ffmpeg_threads)
+    if chosen.note:
+        print(f"avpipe: {chosen.note}", file=sys.stderr)
+    name, source = target_of(args.target)
+    manifest = assess_asset(runtime.public, name, tools, source)
+    rows = [(o.key.rsplit("/", 1)[-1], f"{o.width}x{o.height}", f"{o.quality['vmaf_mean']:.2f}",
+             f"{o.quality['vmaf_p5']:.2f}") for o in manifest.outputs if o.quality]
+    _print_table(("rendition", "size", "VMAF mean", "VMAF 5th pct"), rows)
+    return 0
 
 
 def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:

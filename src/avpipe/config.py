@@ -33,6 +33,10 @@ ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
 ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
 ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
+ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
+ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
+ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
+ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
 ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ for links to public files
@@ -57,6 +61,8 @@ DEFAULT_RUNGS: tuple[int, ...] = (360, 480, 720, 1080)
 AVAILABLE_RUNGS: tuple[int, ...] = (360, 480, 720, 1080, 1440, 2160)
 DEFAULT_THUMBNAIL_SECONDS = 7.0
 DEFAULT_APPLICATION_NAME = "avpipe"
+DEFAULT_WATCH_QUIET_S = 5.0
+DEFAULT_WATCH_STABLE_POLLS = 3
 # Shown in plans when no role is configured; a real deployment sets MEDIACONVERT_ROLE_ARN.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/avpipe-mediaconvert"
 BACKENDS = ("local", "mediaconvert")
@@ -98,11 +104,14 @@ class Settings:
     limits: MediaLimits = field(default_factory=MediaLimits)
     transient_retries: int = 2  # extra attempts for transient failures, with exponential backoff
     claim_ttl_s: float = 900.0  # a remote worker's claim on an upload expires after this (Lambda's max run)
+    watch_quiet_s: float = DEFAULT_WATCH_QUIET_S  # a watched file is taken once unchanged this long
+    watch_stable_polls: int = DEFAULT_WATCH_STABLE_POLLS  # ... and over this many polls
     mediaconvert_endpoint: str | None = None
     mediaconvert_queue: str | None = None
     sns_topic_arn: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -122,6 +131,8 @@ class Settings:
                  self.ffmpeg_threads)
         _require(self.transient_retries >= 0, ENV_TRANSIENT_RETRIES, "must not be negative", self.transient_retries)
         _require(self.claim_ttl_s > 0, ENV_CLAIM_TTL_S, "must be greater than 0", self.claim_ttl_s)
+        _require(self.watch_quiet_s >= 0, ENV_WATCH_QUIET_S, "must not be negative", self.watch_quiet_s)
+        _require(self.watch_stable_polls >= 1, ENV_WATCH_STABLE_POLLS, "must be at least 1", self.watch_stable_polls)
         if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
             raise ConfigurationError(f"{ENV_WEBHOOK_URL} must be an http(s) URL; got {self.webhook_url!r}.")
 
@@ -178,8 +189,14 @@ class Settings:
         kwargs["limits"] = _limits(environ)
         if environ.get(ENV_CLAIM_TTL_S):
             kwargs["claim_ttl_s"] = _number(ENV_CLAIM_TTL_S, environ[ENV_CLAIM_TTL_S], float)
+        if environ.get(ENV_WATCH_QUIET_S):
+            kwargs["watch_quiet_s"] = _number(ENV_WATCH_QUIET_S, environ[ENV_WATCH_QUIET_S], float)
+        if environ.get(ENV_WATCH_STABLE_POLLS):
+            kwargs["watch_stable_polls"] = _number(ENV_WATCH_STABLE_POLLS, environ[ENV_WATCH_STABLE_POLLS], int)
         if environ.get(ENV_TRANSIENT_RETRIES):
             kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
+        if environ.get(ENV_QUALITY):
+            kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -188,6 +205,14 @@ def _limits(environ: Mapping[str, str]) -> MediaLimits:
              ENV_MAX_FRAME_RATE: ("max_frame_rate", float), ENV_MAX_INPUT_BYTES: ("max_input_bytes", int)}
     values = {attr: _number(env, environ[env], kind) for env, (attr, kind) in names.items() if environ.get(env)}
     return MediaLimits(**values)  # type: ignore[arg-type]
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    """The user's cache folder for avpipe: AVPIPE_CACHE_DIR, else $XDG_CACHE_HOME/avpipe, else ~/.cache/avpipe."""
+    if environ.get(ENV_CACHE_DIR):
+        return Path(environ[ENV_CACHE_DIR])
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "avpipe"
 
 
 def parse_rungs(text: str) -> tuple[int, ...]:
@@ -207,6 +232,14 @@ def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
         raise ConfigurationError(f"{name} must be {what}; got {raw!r}.") from exc
     _require(math.isfinite(value), name, "must be a finite number", raw)
     return value
+
+
+def _switch(name: str, raw: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else is a configuration error naming ``name``."""
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off); got {raw!r}.")
+    return value in ("1", "true", "yes", "on")
 
 
 def _require(ok: bool, name: str, rule: str, value: object) -> None:

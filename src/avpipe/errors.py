@@ -51,6 +51,10 @@ class TransientError(AvpipeError):
     category = "transient"
 
 
+class UploadChangedError(TransientError):
+    """The upload was rewritten while it was processed; its new version is processed next."""
+
+
 class ConfigurationError(AvpipeError):
     """A setting, template or missing tool the operator has to fix."""
 

@@ -41,16 +41,34 @@ def is_ignored(key: str) -> bool:
 
 def check_key(key: str) -> str:
     """Return ``key`` if it is a safe relative object key, else raise BadInputError."""
-    if not key or len(key.encode("utf-8")) > MAX_KEY_BYTES:
+    if not key or len(key.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
         raise BadInputError("The file name is empty or longer than 1024 bytes.")
     if key.startswith("/") or "\\" in key:
         raise BadInputError("The file name must be a relative path without backslashes.")
-    if any(unicodedata.category(ch) == "Cc" for ch in key):
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in key):  # Cs: bytes that are not UTF-8
         raise BadInputError("The file name contains control characters.")
     parts = key.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise BadInputError("The file name contains empty, '.' or '..' path segments.")
     return key
+
+
+# --- asset names made from watch-folder names (normalised and bounded) -------------------
+MAX_NAME_SEGMENT_BYTES = 200  # leaves room for "_1080p.mp4", ".<lang>.vtt" and temp marks in 255 bytes
+_INVISIBLE_OK = frozenset("\u200c\u200d")  # ZWNJ/ZWJ: needed in some scripts and emoji; other Cf are not
+
+
+def asset_path(relative: str) -> str:
+    """The NFC form of an upload path, so NFC/NFD twins are one asset; refuses look-alike tricks
+    (bidi overrides and other invisible format characters) and segments too long for a file name."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in relative):
+        raise BadInputError("The file name contains control characters or bytes that are not UTF-8.")
+    if any(unicodedata.category(ch) == "Cf" and ch not in _INVISIBLE_OK for ch in relative):
+        raise BadInputError("The file name contains invisible formatting characters (a right-to-left override).")
+    normal = unicodedata.normalize("NFC", relative)
+    if any(len(part.encode("utf-8")) > MAX_NAME_SEGMENT_BYTES for part in normal.split("/")):
+        raise BadInputError(f"The file name is longer than {MAX_NAME_SEGMENT_BYTES} bytes; shorten it, upload again.")
+    return normal
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,7 @@ class AssetKeys:
         check_key(input_key)
         if not input_key.startswith(INPUTS):
             raise BadInputError(f"Only uploads under {INPUTS} are processed, not {input_key!r}.")
-        relative = input_key[len(INPUTS) :]
+        relative = asset_path(input_key[len(INPUTS) :])
         folder, base = posixpath.split(relative)
         stem, ext = posixpath.splitext(base)
         if not stem:  # ".mp4" style names have no stem; keep the whole name

@@ -84,7 +84,8 @@ def test_create_job_requests_for_real_clips(media: Any, clip: str, sizes: list[t
         "Queue": QUEUE,
         "Role": ROLE,
         "ClientRequestToken": client_request_token(f"s3://avpipe-watch/{INPUT_KEY}", ETAG),
-        "UserMetadata": {"application": "avpipe-test", "asset": "course 1/talk é", "input": INPUT_KEY},
+        "UserMetadata": {"application": "avpipe-test", "asset": "course 1/talk é", "input": INPUT_KEY,
+                         "sourceDurationS": request["UserMetadata"]["sourceDurationS"]},
     }
     assert request["Settings"]["Inputs"][0]["FileInput"] == f"s3://avpipe-watch/{INPUT_KEY}"
     destination = request["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]["Destination"]

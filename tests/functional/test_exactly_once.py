@@ -158,3 +158,48 @@ def test_a_failed_version_is_not_retried_by_redelivery_but_by_retry(tmp_path: Pa
     assert runtime.process_key(key) == first, "re-delivery of a failed version changes nothing"
     again = runtime.retry("corrupt")
     assert again is not None and again.status is Status.FAILED and again.attempts == 2
+
+
+def _running_claim(runtime: LocalRuntime, key: str, version: str, holder: str) -> None:
+    far = (datetime.now(UTC) + timedelta(hours=5)).isoformat().replace("+00:00", "Z")  # the TTL is far off
+    runtime.watch.put(claim_key(key, version), json.dumps(Claim(key, version, ClaimState.RUNNING, holder,
+                                                               far).__dict__).encode())
+
+
+@pytest.mark.parametrize("mark", ["", ":t1", ":0123456789abcdef"])
+def test_a_claim_of_an_earlier_process_with_our_pid_is_taken_over(
+    tmp_path: Path, media: MediaLibrary, mark: str
+) -> None:
+    """pid 1 in a restarted container: same host, same pid, another process (old claims have no mark)."""
+    runtime = counting_runtime(tmp_path)
+    key = runtime.submit_file(str(media.tiny))
+    version = runtime.watch.stat(key).etag or ""
+    _running_claim(runtime, key, version, f"{socket.gethostname()}:{os.getpid()}{mark}")
+    runtime.run(ObjectCreated("watch", key, etag=version))
+    manifest = load_manifest(runtime.public, "tiny")
+    assert manifest is not None and manifest.status is Status.COMPLETE and manifest.attempts == 2
+
+
+def test_a_reused_pid_is_not_the_claims_holder_but_the_live_holder_is(tmp_path: Path, media: MediaLibrary) -> None:
+    import subprocess
+    import sys
+
+    from avpipe.pipeline.claims import _process_mark
+
+    runtime = counting_runtime(tmp_path)
+    key = runtime.submit_file(str(media.tiny))
+    version = runtime.watch.stat(key).etag or ""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        mark = _process_mark(other.pid)
+        if mark is None:
+            pytest.skip("process start times are not readable here (no /proc)")
+        _running_claim(runtime, key, version, f"{socket.gethostname()}:{other.pid}:{mark}")
+        runtime.run(ObjectCreated("watch", key, etag=version))
+        assert submissions(tmp_path) == [], "the live holder keeps its claim"
+        _running_claim(runtime, key, version, f"{socket.gethostname()}:{other.pid}:t1")  # pid reused since
+        runtime.run(ObjectCreated("watch", key, etag=version))
+        assert len(submissions(tmp_path)) == 1
+    finally:
+        other.kill()
+        other.wait()

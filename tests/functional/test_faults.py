@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from avpipe.config import Settings
 from avpipe.ffmpeg import FfmpegRunner
 from avpipe.manifest import Status
@@ -129,3 +131,71 @@ def test_a_worker_killed_mid_job_is_taken_over_by_the_next_delivery(
     assert manifest is not None and manifest.status is Status.COMPLETE and manifest.attempts == 2
     assert [o.key for o in manifest.outputs] == ["audiovideo/tiny_90p.mp4"]
     assert list(runtime.public.list("staging/")) == []
+
+
+class FillableStore(LocalStore):
+    """A real local store whose device can fill up and free again: writes under ``full`` end in ENOSPC."""
+
+    full: tuple[str, ...] = ()
+
+    def _fill(self, key: str) -> None:
+        if key.startswith(self.full):
+            with open("/dev/full", "wb") as device:  # Linux's always-full device: a real ENOSPC
+                device.write(b"x" * 65536)
+
+    def put(self, key: str, source: bytes | Path, content_type: str | None = None) -> None:
+        self._fill(key)
+        super().put(key, source, content_type)
+
+    def adopt(self, key: str, path: Path, content_type: str | None = None) -> None:
+        self._fill(key)
+        super().adopt(key, path, content_type)
+
+
+@pytest.mark.parametrize("full", [("staging/",), ("staging/", "json/", "original/")],
+                         ids=["failure-recorded", "failure-unrecordable"])
+def test_after_a_full_disk_the_watcher_tries_again_once_space_is_back(
+    tmp_path: Path, media: MediaLibrary, ffmpeg_exe: str, full: tuple[str, ...]
+) -> None:
+    import threading
+
+    from avpipe.manifest import load_manifest
+    from avpipe.retrying import RetryPolicy
+    from avpipe.watch import Watcher
+
+    assert Path("/dev/full").exists(), "this test needs Linux's /dev/full"
+    base, _ = runtime_with(tmp_path, ffmpeg_exe, transient_retries=0)
+    public = FillableStore(tmp_path / "data/public")
+    public.full = full
+    runtime = LocalRuntime(base.settings, base.watch, public, base.runner)
+    key = runtime.submit_file(str(media.tiny))
+    watcher = Watcher(runtime.watch, runtime.process_key, workers=1, poll_s=0.02, quiet_s=0,
+                      later=RetryPolicy(base_s=0.5, cap_s=0.5))
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (watcher._later and watcher.idle()):
+            time.sleep(0.02)
+        assert watcher._later, "the failure is to be tried again"
+        failed = load_manifest(runtime.public, "tiny")
+        if "json/" not in full:
+            assert failed is not None and failed.status is Status.FAILED and failed.error is not None
+            assert failed.error.category == "transient"
+        public.full = ()  # space is back
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _complete(runtime):
+            time.sleep(0.05)
+        assert _complete(runtime), load_manifest(runtime.public, "tiny")
+        assert thread.is_alive(), "the worker never died"
+    finally:
+        watcher.stop()
+        thread.join(timeout=30)
+    assert not runtime.watch.exists(key)
+
+
+def _complete(runtime: LocalRuntime) -> bool:
+    from avpipe.manifest import load_manifest
+
+    manifest = load_manifest(runtime.public, "tiny")
+    return manifest is not None and manifest.status is Status.COMPLETE

@@ -37,9 +37,9 @@ AUDIO_ONLY = [
     ("wav", "Wave", "PCM", None),
     ("ogg", "Ogg", "Vorbis", None),
     ("flac", "FLAC", "FLAC", None),
-    ("m4a", "MPEG-4", "AAC", None),
-    ("m4a_cover", "MPEG-4", "AAC", None),
-    ("mkv_cover", "Matroska", "AAC", None),
+    ("m4a", "MPEG-4", "AAC", "LC"),
+    ("m4a_cover", "MPEG-4", "AAC", "LC"),
+    ("mkv_cover", "Matroska", "AAC", "LC"),
 ]
 COVERED = ["mp3_cover", "m4a_cover", "mkv_cover"]
 

@@ -37,7 +37,7 @@ def test_watch_processes_dropped_files_and_ignores_chunks(tmp_path: Path, media:
         handled.append(key)
         return runtime.process_key(key)
 
-    watcher = Watcher(runtime.watch, handle, workers=2, poll_s=0.05)
+    watcher = Watcher(runtime.watch, handle, workers=2, poll_s=0.05, quiet_s=0.2)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     try:
@@ -55,7 +55,7 @@ def test_watch_processes_dropped_files_and_ignores_chunks(tmp_path: Path, media:
 def test_files_still_growing_wait_for_a_stable_poll(tmp_path: Path) -> None:
     runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
     seen: list[str] = []
-    watcher = Watcher(runtime.watch, seen.append, workers=1, poll_s=0.01)
+    watcher = Watcher(runtime.watch, seen.append, workers=1, poll_s=0.01, quiet_s=0, stable_polls=2)
     runtime.watch.put("inputs/a.mp4", b"part")
     assert watcher.poll_once() == []  # first sighting
     runtime.watch.put("inputs/a.mp4", b"part and more")

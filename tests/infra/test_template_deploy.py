@@ -108,7 +108,7 @@ def test_functions_are_configured_for_the_cloud(stack: dict[str, Any]) -> None:
     lam = stack["session"].client("lambda")
     media = lam.get_function_configuration(FunctionName=f"{APP}-media")
     frame = lam.get_function_configuration(FunctionName=f"{APP}-save-video-frame")
-    assert (media["MemorySize"], media["Timeout"], frame["MemorySize"], frame["Timeout"]) == (128, 120, 3008, 30)
+    assert (media["MemorySize"], media["Timeout"], frame["MemorySize"], frame["Timeout"]) == (512, 120, 3008, 30)
     env = media["Environment"]["Variables"]
     assert env["AVPIPE_WATCH_URL"] == f"s3://{WATCH}" and env["AVPIPE_PUBLIC_URL"] == f"s3://{PUBLIC}"
     assert env["DESTINATION_BUCKET"] == PUBLIC and env["APPLICATION_NAME"] == APP

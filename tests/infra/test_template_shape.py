@@ -57,7 +57,7 @@ def test_artefact_paths_are_where_avpipe_package_writes_by_default(sam_template:
 def test_seed_memory_and_timeouts_are_parameter_defaults(sam_template: dict[str, Any]) -> None:
     params = sam_template["Parameters"]
     defaults = {name: params[name]["Default"] for name in params if name.endswith(("Memory", "Timeout"))}
-    assert defaults == {"MediaFunctionMemory": 128, "MediaFunctionTimeout": 120,
+    assert defaults == {"MediaFunctionMemory": 512, "MediaFunctionTimeout": 120,
                         "FrameFunctionMemory": 3008, "FrameFunctionTimeout": 30}
     media = sam_template["Resources"]["MediaFunction"]["Properties"]
     assert (media["MemorySize"], media["Timeout"]) == ({"Ref": "MediaFunctionMemory"}, {"Ref": "MediaFunctionTimeout"})

@@ -62,7 +62,7 @@ def test_two_hundred_files_through_watch(tmp_path: Path, media: MediaLibrary) ->
             handled[key] += 1
         return runtime.process_key(key)
 
-    watcher = Watcher(runtime.watch, handle, workers=WORKERS, poll_s=0.05)
+    watcher = Watcher(runtime.watch, handle, workers=WORKERS, poll_s=0.05, quiet_s=0.1)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     peak, deadline = 0, time.monotonic() + 240

@@ -26,6 +26,9 @@ from avpipe.errors import ConfigurationError
     ("AVPIPE_MAX_INPUT_BYTES", "-1"),
     ("AVPIPE_WEBHOOK_URL", "ftp://example.com/hook"),
     ("AVPIPE_RUNGS", "360,999"),
+    ("AVPIPE_WATCH_QUIET_S", "-1"),
+    ("AVPIPE_WATCH_STABLE_POLLS", "0"),
+    ("AVPIPE_QUALITY", "maybe"),
 ])
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError) as caught:

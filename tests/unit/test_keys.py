@@ -44,3 +44,35 @@ def test_hostile_keys_rejected(key: str) -> None:
 def test_only_inputs_are_processed() -> None:
     with pytest.raises(BadInputError, match="inputs/"):
         AssetKeys.for_input("elsewhere/a.mp4")
+
+
+def test_nfc_and_nfd_twins_are_one_asset() -> None:
+    import unicodedata
+
+    nfd = AssetKeys.for_input("inputs/" + unicodedata.normalize("NFD", "Café/résumé.mp4"))
+    nfc = AssetKeys.for_input("inputs/" + unicodedata.normalize("NFC", "Café/résumé.mp4"))
+    assert nfd.name == nfc.name == unicodedata.normalize("NFC", "Café/résumé")
+    assert nfd.original == nfc.original and nfd.input_key != nfc.input_key  # the upload keeps its own key
+
+
+@pytest.mark.parametrize("name", ["invoice\u202eexe.mp4", "a\u2066b.mp4", "zero\u200bwidth.mp4", "bom\ufeff.mp4"])
+def test_invisible_formatting_characters_are_refused(name: str) -> None:
+    with pytest.raises(BadInputError, match="invisible"):
+        AssetKeys.for_input("inputs/" + name)
+
+
+def test_joiners_some_scripts_need_are_kept() -> None:
+    assert AssetKeys.for_input("inputs/\u0928\u094d\u200d\u0928.mp4").name == "\u0928\u094d\u200d\u0928"
+
+
+def test_names_are_bounded_before_any_file_is_made_from_them() -> None:
+    assert AssetKeys.for_input("inputs/" + "x" * 196 + ".mp4").name == "x" * 196
+    for long in ("x" * 244 + ".mp4", "folder" * 40 + "/a.mp4", "é" * 101 + ".mp4"):
+        with pytest.raises(BadInputError, match="200 bytes"):
+            AssetKeys.for_input("inputs/" + long)
+
+
+def test_bytes_that_are_not_utf8_are_refused_not_raised_as_unicode_errors() -> None:
+    key = "inputs/" + b"\xff\xfe.mp4".decode("utf-8", "surrogateescape")
+    with pytest.raises(BadInputError):
+        check_key(key)

@@ -54,6 +54,21 @@ def test_ffmpeg_failures_are_classified() -> None:
     full = _failure(FfmpegResult(1, "[out#0/mp4] Error writing trailer: No space left on device\n"))
     assert isinstance(full, TransientError) and "No space left on device" in str(full)
     broken = _failure(FfmpegResult(183, "moov atom not found\nout.mp4: Invalid data found when processing input\n"))
-    assert isinstance(broken, BadInputError) and "Invalid data found" in str(broken)
+    assert isinstance(broken, BadInputError) and "moov atom" in str(broken) and "out.mp4" not in str(broken)
     killed = _failure(FfmpegResult(-9, ""))
     assert isinstance(killed, TransientError) and "SIGKILL" in str(killed)
+
+
+@pytest.mark.parametrize(("stderr", "words"), [
+    ("/srv/avpipe-data/watch/inputs/song.dsf: Invalid argument\n", "does not read this kind of file"),
+    ("[in#0 @ 0x5] Error opening input: Invalid data found when processing input\n"
+     "Error opening input file /tmp/avpipe-job-x/in.mp4.\n", "damaged"),
+    ("Stream map '0:V:0' matches no streams.\n", "no audio or video stream"),
+    ("[vost#0:0 @ 0x1] Decoder (codec av1) not found for input stream #0:0\n", "no decoder"),
+    ("something nobody foresaw at /home/user/secret/path\n", "exited with an error"),
+])
+def test_ffmpeg_failure_reasons_never_quote_ffmpeg_or_a_path(stderr: str, words: str) -> None:
+    from avpipe.ffmpeg.runner import FfmpegResult, _failure
+
+    reason = str(_failure(FfmpegResult(1, stderr)))
+    assert words in reason and "/" not in reason and "0x" not in reason and reason.endswith(".")

@@ -32,7 +32,7 @@ def test_a_job_that_finishes_mid_poll_is_not_run_again(tmp_path: Path) -> None:
         release.wait(5)
         calls.append(key)
 
-    watcher = Watcher(store, handle, workers=1, poll_s=0)
+    watcher = Watcher(store, handle, workers=1, poll_s=0, quiet_s=0, stable_polls=2)
     try:
         assert watcher.poll_once() == []  # first sighting
         assert watcher.poll_once() == ["inputs/a.mp4"]  # stable: started, now blocked in handle

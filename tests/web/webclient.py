@@ -81,7 +81,7 @@ def multipart(fields: dict[str, str], data: bytes, filename: str = "blob") -> tu
 
 
 def serve_app(tmp_path: Path, web: WebSettings) -> Iterator[ApiServer]:
-    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    settings = Settings(data_dir=tmp_path / "data", workers=1, watch_quiet_s=0.2)
     runtime = LocalRuntime.from_settings(settings)
     app, worker = build_app(runtime, web)
     server = AppServer(("127.0.0.1", 0), app)

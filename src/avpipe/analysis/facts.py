@@ -25,6 +25,8 @@ class VideoTrack:
     scan_type: str | None = None  # "Progressive" / "Interlaced" / "MBAFF"
     bit_depth: int | None = None
     frame_count: int | None = None
+    start_s: float | None = None  # when the video stream starts, after the container's start
+    duration_s: float | None = None  # how long the video stream itself lasts
 
     @property
     def display_width(self) -> int:
@@ -78,6 +80,7 @@ class MediaFacts:
     has_cover_art: bool = False
     video_track_count: int = 0  # real video tracks, cover art excluded
     is_truncated: bool = False  # MediaInfo found the file shorter than its own headers say
+    unsized_video: str | None = None  # format of a video track MediaInfo saw without a picture size
 
     @property
     def has_video(self) -> bool:
@@ -101,6 +104,7 @@ class MediaFacts:
     def to_dict(self) -> dict[str, Any]:
         """The facts as JSON-ready data, display geometry included."""
         data = asdict(self)
+        data.pop("unsized_video")  # an analysis detail, settled before routing
         if self.video is not None:
             data["video"].update(
                 display_width=self.video.display_width,

@@ -1,4 +1,9 @@
-"""Refusing sources whose declared properties are absurd or beyond the configured budget."""
+"""Refusing sources whose properties are absurd or beyond the configured budget.
+
+The facts checked are MediaInfo's, completed and corrected by the streams themselves
+(:mod:`avpipe.analysis.streams`: decoded picture size, packet timestamps), and the
+frame count is held against the duration limit too.
+"""
 
 from __future__ import annotations
 
@@ -25,4 +30,9 @@ def check_limits(facts: MediaFacts, limits: MediaLimits) -> None:
     if video.frame_rate is not None and video.frame_rate > limits.max_frame_rate:
         raise BadInputError(
             f"The video declares {video.frame_rate:g} frames per second; the limit is {limits.max_frame_rate:g}."
+        )
+    if video.frame_count and video.frame_rate and video.frame_count / video.frame_rate > limits.max_duration_s:
+        raise BadInputError(
+            f"The video has {video.frame_count} frames at {video.frame_rate:g} per second, longer than the limit "
+            f"of {limits.max_duration_s:g} s."
         )

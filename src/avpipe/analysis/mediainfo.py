@@ -8,17 +8,21 @@ read becomes ``None`` (or the field's default).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
-import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
 from pymediainfo import MediaInfo
 
 from avpipe.analysis.facts import AudioTrack, MediaFacts, VideoTrack
+from avpipe.analysis.guard import refuse_xml_references
+from avpipe.analysis.isobmff import ReadAt, refuse_external_references
+from avpipe.analysis.isolated import DEFAULT_TIMEOUT_S, MEDIAINFO_OPTIONS, parse_tracks
 from avpipe.analysis.ranged import RangedHttpFile, is_http_url
 from avpipe.errors import BadInputError, ConfigurationError
 
@@ -31,43 +35,69 @@ Track = Mapping[str, Any]
 _PICTURE_FORMATS = frozenset(
     {"JPEG", "MJPEG", "V_MJPEG", "MJPG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "JPEG 2000", "AVIF", "HEIF"}
 )
-# Analyse the one file given: never sum numbered siblings (clip1.ts, clip2.ts...) as a sequence.
-# ParseSpeed 0: read the headers/index and a few frames, not the media data. At the default
-# (0.5) MediaInfo reads every byte of an MP4 whose moov comes last (a 1 GB camera file:
-# 1 GB read, over the network for an S3 object); the facts avpipe uses are the same.
-MEDIAINFO_OPTIONS = {"File_TestContinuousFileNames": "0", "ParseSpeed": "0"}
-_LIBRARY_LOCK = threading.Lock()
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
-def probe(source: str | os.PathLike[str]) -> MediaFacts:
-    """Analyse one local file, or an http(s) URL read by ranges, and return its facts."""
+def probe(source: str | os.PathLike[str], *, timeout_s: float = DEFAULT_TIMEOUT_S) -> MediaFacts:
+    """Analyse one local file, or an http(s) URL read by ranges, and return its facts.
+
+    The file is screened first (reference formats anywhere in an XML file, external data
+    references in MP4/QuickTime boxes); then MediaInfo reads it in a confined child process
+    that gets the file's bytes from here and nothing else (:mod:`avpipe.analysis.isolated`).
+    """
     target = os.fspath(source)
     if not MediaInfo.can_parse():
         raise ConfigurationError("libmediainfo is not available: install pymediainfo with its bundled library.")
-    if "://" not in target and not os.path.exists(target):
-        raise BadInputError(f"{target} does not exist.")
-    if os.path.isdir(target):
-        raise BadInputError(f"{target} is a directory, not a media file.")
-    try:
-        with _LIBRARY_LOCK:  # libmediainfo's options and output are not safe across threads
-            if is_http_url(target):  # e.g. a presigned S3 URL: read by ranges, never downloaded whole
-                with RangedHttpFile(target) as remote:
-                    info = MediaInfo.parse(remote, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
-                    log.debug("analysed %d of %d bytes in %d ranged GETs", remote.bytes_fetched, remote.size,
-                              remote.requests)
-            else:
-                info = MediaInfo.parse(target, encoding_errors="replace", mediainfo_options=MEDIAINFO_OPTIONS)
-    except FileNotFoundError as exc:
-        raise BadInputError(f"{target} does not exist.") from exc
-    except (OSError, RuntimeError) as exc:
-        shown = target.split("?", 1)[0]  # never put a presigned URL's signature in a message
-        raise BadInputError(f"{shown} could not be read: {exc}.") from exc
-    if not isinstance(info, MediaInfo):  # pragma: no cover - only with output=... which we never pass
-        raise TypeError("MediaInfo.parse returned text instead of a MediaInfo object")
-    facts = facts_from_mediainfo(info)
-    log.debug("probed %s: %s", target, facts)
+    with _open(target) as handle:
+        size = _size(handle)
+        read = _reader(handle)
+        refuse_xml_references(read, size)
+        refuse_external_references(read, size)
+        tracks = parse_tracks(read, size, timeout_s=timeout_s)
+        if isinstance(handle, RangedHttpFile):
+            log.debug("analysed %d of %d bytes in %d ranged GETs", handle.bytes_fetched, handle.size, handle.requests)
+    facts = facts_from_tracks(tracks)
+    log.debug("probed %s: %s", target.split("?", 1)[0], facts)
     return facts
+
+
+@contextlib.contextmanager
+def _open(target: str) -> Iterator[BinaryIO | RangedHttpFile]:
+    """The local file, or the URL read by ranges; failures to open become one sentence."""
+    if is_http_url(target):  # e.g. a presigned S3 URL: read by ranges, never downloaded whole
+        with RangedHttpFile(target) as remote:
+            yield remote
+        return
+    name = os.path.basename(target)  # never a server path in a message
+    if os.path.isdir(target):
+        raise BadInputError(f"{name} is a directory, not a media file.")
+    try:  # non-blocking, so that opening a FIFO cannot hang; it is refused below
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{name} does not exist.") from exc
+    except OSError as exc:
+        raise BadInputError(f"{name} could not be read ({exc.strerror}).") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BadInputError(f"{name} is not a regular file.")
+        yield handle
+
+
+def _size(handle: BinaryIO | RangedHttpFile) -> int:
+    if isinstance(handle, RangedHttpFile):
+        return handle.size
+    return os.fstat(handle.fileno()).st_size
+
+
+def _reader(handle: BinaryIO | RangedHttpFile) -> ReadAt:
+    def read(offset: int, length: int) -> bytes:
+        handle.seek(offset)
+        try:
+            return handle.read(length) or b""
+        except OSError as exc:
+            raise BadInputError(f"The file could not be read ({exc.strerror}).") from exc
+
+    return read
 
 
 def facts_from_mediainfo(info: MediaInfo) -> MediaFacts:
@@ -80,6 +110,7 @@ def facts_from_tracks(tracks: Sequence[Track]) -> MediaFacts:
     general = next((t for t in tracks if t.get("track_type") == "General"), {})
     videos = [t for t in tracks if t.get("track_type") == "Video"]
     real_videos = [t for t in videos if not is_cover_art_track(t) and _has_dimensions(t)]
+    unsized = [t for t in videos if not is_cover_art_track(t) and not _has_dimensions(t)]
     pictures = [t for t in videos if is_cover_art_track(t)]
     audio = tuple(_audio_track(t) for t in tracks if t.get("track_type") == "Audio")
     images = [t for t in tracks if t.get("track_type") == "Image"]
@@ -94,6 +125,7 @@ def facts_from_tracks(tracks: Sequence[Track]) -> MediaFacts:
         has_cover_art=_flag(general.get("cover")) or bool(pictures) or bool(images and audio),
         video_track_count=len(real_videos),
         is_truncated=_flag(general.get("istruncated")),
+        unsized_video=(_text(unsized[0].get("format")) or "unknown") if unsized and not real_videos else None,
     )
 
 
@@ -124,6 +156,7 @@ def _video_track(track: Track) -> VideoTrack:
         scan_type=_text(track.get("scan_type")),
         bit_depth=_int(track.get("bit_depth")),
         frame_count=_int(track.get("frame_count")),
+        duration_s=_seconds(track.get("duration")),
     )
 
 
@@ -133,7 +166,8 @@ def _audio_track(track: Track) -> AudioTrack:
         channels=_int(track.get("channel_s")),
         sample_rate=_int(track.get("sampling_rate")),
         bit_rate=_int(track.get("bit_rate")) or _int(track.get("nominal_bit_rate")),
-        codec_profile=_text(track.get("format_profile")),
+        # newer MediaInfo names the AAC profile ("LC", "HE-AAC") in format_additionalfeatures
+        codec_profile=_text(track.get("format_profile")) or _text(track.get("format_additionalfeatures")),
         language=_text(track.get("language")),
     )
 
@@ -142,7 +176,6 @@ def _has_dimensions(track: Track) -> bool:
     width, height = _int(track.get("width")), _int(track.get("height"))
     if width and height and width > 0 and height > 0:
         return True
-    log.warning("ignoring a video track without dimensions (format %r)", track.get("format"))
     return False
 
 
@@ -173,11 +206,17 @@ def _frame_rate(track: Track) -> float | None:
 
 
 def _duration_s(general: Track, tracks: Iterable[Track]) -> float | None:
-    millis = _float(general.get("duration"))
-    if millis is None:
-        found = [_float(t.get("duration")) for t in tracks if t.get("track_type") in ("Video", "Audio")]
-        millis = max((m for m in found if m is not None), default=None)
-    return millis / 1000.0 if millis is not None and millis >= 0 else None
+    """The longest audio or video stream; the container's duration only when no stream has one
+    (a subtitle or data track outlasting the media does not count)."""
+    found = [_seconds(t.get("duration")) for t in tracks
+             if t.get("track_type") in ("Video", "Audio") and not is_cover_art_track(t)]
+    longest = max((d for d in found if d is not None), default=None)
+    return longest if longest is not None else _seconds(general.get("duration"))
+
+
+def _seconds(millis: Any) -> float | None:
+    value = _float(millis)
+    return value / 1000.0 if value is not None and value >= 0 else None
 
 
 def _text_formats(tracks: Iterable[Track]) -> tuple[str, ...]:
@@ -214,4 +253,4 @@ def _int(value: Any) -> int | None:
     return round(number) if number is not None else None
 
 
-__all__ = ["facts_from_mediainfo", "facts_from_tracks", "is_cover_art_track", "probe"]
+__all__ = ["MEDIAINFO_OPTIONS", "facts_from_mediainfo", "facts_from_tracks", "is_cover_art_track", "probe"]

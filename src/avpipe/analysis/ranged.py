@@ -106,7 +106,8 @@ class RangedHttpFile(io.RawIOBase):
                 raise BadInputError(f"The file could not be read for analysis (HTTP {exc.code}).") from exc
             raise TransientError(f"Reading the file for analysis failed (HTTP {exc.code}).") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise TransientError(f"Reading the file for analysis failed: {exc}.") from exc
+            log.warning("ranged read for analysis failed: %s", exc)  # never the URL or its host in a reason
+            raise TransientError("Reading the file for analysis failed (network error or timeout).") from exc
         self.requests += 1
         self.bytes_fetched += len(data)
         if start > 0 and total == len(data):  # a server that ignores Range sent everything

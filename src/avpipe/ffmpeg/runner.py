@@ -1,4 +1,11 @@
-"""Run ffmpeg with an argument list, report progress, translate failures into avpipe errors."""
+"""Run ffmpeg with an argument list, report progress, translate failures into avpipe errors.
+
+Every run can carry a wall-clock budget (``timeout_s``): past it the process is killed
+and the run fails as bad input, since the budget is derived from the media's checked
+duration and only a runaway input outlasts it. A failure reason shown to users is one of
+a few fixed sentences (:func:`explain`): never a server path or ffmpeg's own words; the
+raw output goes to the log.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import logging
 import re
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,12 +22,26 @@ from avpipe.errors import BadInputError, ConfigurationError, TransientError
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float], None]
+LineCallback = Callable[[str], None]
 
-# Lines of ffmpeg's stderr that explain a failure better than its last line does.
-_NOISE = re.compile(r"^(Conversion failed!|Exiting normally.*|\s*$)")
 _STDERR_KEEP = 64 * 1024
 # failures of the machine, not the input: retrying elsewhere or later may succeed
 _ENVIRONMENT_FAILURES = ("No space left on device", "Cannot allocate memory", "Disk quota exceeded")
+# What ffmpeg said -> the sentence a user sees (first match wins).
+_REASONS = (
+    (re.compile(r"moov atom not found", re.I), "the MP4/QuickTime index (moov atom) is missing; the upload may be "
+                                               "incomplete."),
+    (re.compile(r"not on (?:the )?whitelist|Invalid argument|Unknown input format", re.I),
+     "ffmpeg does not read this kind of file."),
+    (re.compile(r"Decoder .* not found|Unsupported codec|codec not currently supported|no decoder", re.I),
+     "ffmpeg has no decoder for the file's audio or video codec."),
+    (re.compile(r"Invalid data found|could not find codec parameters|error while decoding|corrupt", re.I),
+     "the file's data is damaged or not a media format ffmpeg reads."),
+    (re.compile(r"does not contain any stream|matches no streams|no streams", re.I),
+     "the file has no audio or video stream ffmpeg could use."),
+    (re.compile(r"Permission denied|No such file", re.I), "the file could not be opened."),
+)
+_GENERIC = "it exited with an error."
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,7 @@ class FfmpegResult:
 
     returncode: int
     stderr_tail: str
+    stderr_head: str = ""  # the first part too: ffmpeg describes its input there
 
 
 class FfmpegRunner:
@@ -35,7 +58,7 @@ class FfmpegRunner:
 
     def __init__(self, executable: str, *, timeout_s: float | None = None) -> None:
         self.executable = executable
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # a machine-wide cap; a run's own budget is passed to run()
 
     def run(
         self,
@@ -43,14 +66,33 @@ class FfmpegRunner:
         *,
         duration_s: float | None = None,
         on_progress: ProgressCallback | None = None,
+        timeout_s: float | None = None,
     ) -> FfmpegResult:
         """Run ``ffmpeg <args>``; raise an avpipe error unless it exits 0.
 
         ``args`` never pass through a shell. With ``on_progress`` and a known duration,
-        ffmpeg's ``-progress`` output is turned into fractions between 0 and 1.
+        ffmpeg's ``-progress`` output is turned into fractions between 0 and 1. Past
+        ``timeout_s`` the run is stopped and fails as bad input (a runaway).
         """
-        argv = [self.executable, "-nostdin", "-hide_banner", "-loglevel", "error"]
-        if on_progress is not None:
+        on_line = _progress_lines(duration_s, on_progress) if on_progress is not None else None
+        result = self.inspect(args, on_line=on_line, timeout_s=timeout_s, progress=on_progress is not None)
+        if result.returncode != 0:
+            raise _failure(result)
+        return result
+
+    def inspect(
+        self,
+        args: Sequence[str],
+        *,
+        on_line: LineCallback | None = None,
+        timeout_s: float | None = None,
+        loglevel: str = "error",
+        progress: bool = False,
+    ) -> FfmpegResult:
+        """Run ffmpeg and return its exit status and stderr whatever the status (stdout lines go
+        to ``on_line``); only a start failure, a signal or the budget raise."""
+        argv = [self.executable, "-nostdin", "-hide_banner", "-loglevel", loglevel]
+        if progress:
             argv += ["-progress", "pipe:1", "-nostats"]
         argv += list(args)
         log.debug("ffmpeg %s", subprocess.list2cmdline(argv[1:]))
@@ -58,52 +100,70 @@ class FfmpegRunner:
             proc = subprocess.Popen(  # noqa: S603 - an argument list, never a shell
                 argv,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if on_progress is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if on_line is not None else subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
                 errors="replace",
             )
         except OSError as exc:
-            raise ConfigurationError(f"ffmpeg could not be started ({self.executable}): {exc.strerror}.") from exc
-        stderr = self._communicate(proc, duration_s, on_progress)
-        result = FfmpegResult(proc.returncode, stderr[-_STDERR_KEEP:])
-        if proc.returncode != 0:
+            raise ConfigurationError(f"ffmpeg could not be started: {exc.strerror}.") from exc
+        budget = timeout_s if timeout_s is not None else self.timeout_s
+        stderr, expired = _communicate(proc, on_line, budget)
+        if expired:
+            if timeout_s is not None:
+                raise BadInputError(f"Processing ran past its time budget for this media ({budget:g} s) and was "
+                                    "stopped; the file's timestamps or size do not match what it declares.")
+            raise TransientError(f"ffmpeg ran longer than {budget:g} s and was stopped.")
+        result = FfmpegResult(proc.returncode, stderr[-_STDERR_KEEP:], stderr[:_STDERR_KEEP])
+        if proc.returncode < 0:
             raise _failure(result)
         return result
 
-    def _communicate(
-        self, proc: subprocess.Popen[str], duration_s: float | None, on_progress: ProgressCallback | None
-    ) -> str:
-        if on_progress is None:
-            try:
-                _, err = proc.communicate(timeout=self.timeout_s)
-            except subprocess.TimeoutExpired as exc:
-                proc.kill()
-                proc.communicate()
-                raise TransientError(f"ffmpeg ran longer than {self.timeout_s:g} s and was stopped.") from exc
-            return err or ""
-        return _follow_progress(proc, duration_s, on_progress)
 
+def _communicate(proc: subprocess.Popen[str], on_line: LineCallback | None,
+                 budget: float | None) -> tuple[str, bool]:
+    """Drain stderr (and feed stdout lines) until ffmpeg exits or ``budget`` seconds pass."""
+    expired = threading.Event()
 
-def _follow_progress(proc: subprocess.Popen[str], duration_s: float | None, on_progress: ProgressCallback) -> str:
-    """Read ``-progress`` key=value lines from stdout while stderr is drained in a thread."""
-    import threading
+    def stop() -> None:
+        expired.set()
+        proc.kill()
 
+    watchdog = threading.Timer(budget, stop) if budget is not None else None
+    if watchdog is not None:
+        watchdog.daemon = True
+        watchdog.start()
     chunks: list[str] = []
-    assert proc.stderr is not None and proc.stdout is not None
-    drain = threading.Thread(target=lambda: chunks.append(proc.stderr.read() if proc.stderr else ""), daemon=True)
+    assert proc.stderr is not None
+    stderr = proc.stderr
+    drain = threading.Thread(target=lambda: chunks.append(stderr.read()), daemon=True)
     drain.start()
-    for line in proc.stdout:
+    try:
+        if on_line is not None and proc.stdout is not None:
+            for line in proc.stdout:
+                on_line(line)
+        proc.wait()
+        drain.join()
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    return "".join(chunks), expired.is_set()
+
+
+def _progress_lines(duration_s: float | None, on_progress: ProgressCallback) -> LineCallback:
+    """Turn ``-progress`` key=value lines into fractions between 0 and 1."""
+
+    def on_line(line: str) -> None:
         key, _, value = line.strip().partition("=")
         if key == "out_time_us" and duration_s and value.isdigit():
             on_progress(min(1.0, int(value) / 1e6 / duration_s))
         elif key == "progress" and value == "end":
             on_progress(1.0)
-    proc.wait()
-    drain.join()
-    proc.stdout.close()
-    proc.stderr.close()
-    return "".join(chunks)
+
+    return on_line
 
 
 def _failure(result: FfmpegResult) -> Exception:
@@ -112,25 +172,16 @@ def _failure(result: FfmpegResult) -> Exception:
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         return TransientError(f"ffmpeg was stopped by signal {name} before it finished.")
-    reason = explain(result.stderr_tail)
+    log.warning("ffmpeg failed (exit %d): %s", code, result.stderr_tail[-2000:].strip())
     if any(marker in result.stderr_tail for marker in _ENVIRONMENT_FAILURES):
-        return TransientError(f"ffmpeg could not write its output: {reason}")
-    return BadInputError(f"ffmpeg could not process the file: {reason}")
+        marker = next(m for m in _ENVIRONMENT_FAILURES if m in result.stderr_tail)
+        return TransientError(f"ffmpeg could not write its output: {marker}.")
+    return BadInputError(f"ffmpeg could not process the file: {explain(result.stderr_tail)}")
 
 
 def explain(stderr: str) -> str:
-    """The most telling line of ffmpeg's error output, as one sentence."""
-    lines = [ln.strip() for ln in stderr.splitlines() if not _NOISE.match(ln)]
-    if not lines:
-        return "it exited with an error and gave no reason."
-    line = lines[0] if len(lines) == 1 else _pick(lines)
-    line = line.rstrip(".")
-    return (line[:300] + "…") if len(line) > 300 else line + "."
-
-
-def _pick(lines: list[str]) -> str:
-    for ln in lines:
-        lowered = ln.lower()
-        if "invalid data" in lowered or "no such file" in lowered or "does not contain" in lowered:
-            return ln
-    return lines[-1]
+    """A fixed sentence for what went wrong, chosen from ffmpeg's error output (never quoting it)."""
+    for pattern, reason in _REASONS:
+        if pattern.search(stderr):
+            return reason
+    return _GENERIC

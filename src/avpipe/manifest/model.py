@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from avpipe.storage.fingerprint import Fingerprint
+
 SCHEMA_VERSION = 1
 
 
@@ -23,6 +25,12 @@ class OutputEntry:
     rung: int | None = None
     width: int | None = None
     height: int | None = None
+    file: Fingerprint | None = None  # size and digest as published (integrity)
+    codecs: str | None = None  # the RFC 6381 codecs string a player needs, e.g. "avc1.640028,mp4a.40.2"
+    bitrate: int | None = None  # measured: bits per second over the whole file
+    video_bitrate: int | None = None  # measured from the video track's samples
+    audio_bitrate: int | None = None
+    quality: dict[str, Any] | None = None  # VMAF against the source (avpipe.quality), when measured
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,18 @@ class CaptionEntry:
     format: str | None = None
     cues: int | None = None
     reason: str | None = None
+    file: Fingerprint | None = None  # size and digest of the .vtt as published
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The last ``avpipe verify`` of this asset's published files."""
+
+    at: str
+    ok: bool
+    decoded: bool  # whether media files were also decoded end to end (--decode)
+    files: int  # how many files were checked
+    problems: tuple[str, ...] = ()  # one sentence per file that is wrong, naming it
 
 
 @dataclass(frozen=True)
@@ -64,20 +84,30 @@ class Manifest:
     completed_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     history: tuple[dict[str, str], ...] = field(default=())
+    original_file: Fingerprint | None = None  # the original's size and digest: the asset's content identity
+    thumbnail_file: Fingerprint | None = None
+    verification: Verification | None = None
+    usage: dict[str, float] | None = None  # the local job's measured wall and CPU seconds (avpipe.cost.usage)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
         for name in ("outputs", "captions", "warnings", "history"):
             data[name] = list(data[name])
+        _drop_empty_files(data)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
         values = dict(data)
         values["status"] = Status(values["status"])
-        values["outputs"] = tuple(OutputEntry(**o) for o in values.get("outputs", []))
-        values["captions"] = tuple(CaptionEntry(**c) for c in values.get("captions", []))
+        values["outputs"] = tuple(OutputEntry(**_with_file(o)) for o in values.get("outputs", []))
+        values["captions"] = tuple(CaptionEntry(**_with_file(c)) for c in values.get("captions", []))
+        for name in ("original_file", "thumbnail_file"):
+            values[name] = Fingerprint.from_dict(values[name]) if values.get(name) else None
+        check = values.get("verification")
+        values["verification"] = Verification(**{**check, "problems": tuple(check.get("problems", []))}) \
+            if check else None
         values["error"] = ErrorInfo(**values["error"]) if values.get("error") else None
         values["warnings"] = tuple(values.get("warnings", []))
         values["history"] = tuple(values.get("history", []))
@@ -98,6 +128,23 @@ class Manifest:
         ident = entry.key or entry.source
         kept = tuple(c for c in self.captions if (c.key or c.source) != ident)
         return replace(self, captions=(*kept, entry), updated_at=iso(at))
+
+
+def _with_file(entry: dict[str, Any]) -> dict[str, Any]:
+    record = entry.get("file")
+    return {**entry, "file": Fingerprint.from_dict(record) if record else None}
+
+
+def _drop_empty_files(data: dict[str, Any]) -> None:
+    """File records without their unknown (None) parts, as the schema describes them."""
+    for name in ("original_file", "thumbnail_file"):
+        if data.get(name):
+            data[name] = {k: v for k, v in data[name].items() if v is not None}
+    for entry in (*data["outputs"], *data["captions"]):
+        if entry.get("file"):
+            entry["file"] = {k: v for k, v in entry["file"].items() if v is not None}
+    if data.get("verification"):
+        data["verification"]["problems"] = list(data["verification"]["problems"])
 
 
 def iso(moment: datetime) -> str:

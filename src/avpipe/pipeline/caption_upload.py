@@ -18,6 +18,7 @@ from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
 from avpipe.storage.base import Store
+from avpipe.storage.fingerprint import Fingerprint, sha256_bytes
 
 log = logging.getLogger(__name__)
 MAX_CAPTION_BYTES = DEFAULT_MAX_CAPTION_BYTES
@@ -54,10 +55,10 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manif
         save_manifest(ctx.public, updated)
         return updated, False
     ctx.watch.copy_to(keys.input_key, ctx.public, keys.original)
+    original = ctx.public.fingerprint(keys.original)  # size-bounded: a caption file
     entries = _publish(ctx, keys, conversion)
-    manifest = _attach(ctx, keys, existing, entries)
-    ctx.watch.delete(keys.input_key)
-    return manifest, True
+    manifest = _attach(ctx, keys, existing, entries, original)
+    return manifest, True  # the caller removes the upload if it is still the version converted
 
 
 def _convert(store: Store, key: str) -> CaptionConversion:
@@ -72,19 +73,23 @@ def _publish(ctx: PipelineContext, keys: AssetKeys, conversion: CaptionConversio
     entries = []
     for track in conversion.tracks:
         key = keys.caption(track.language if several else None)
-        ctx.public.put(key, track.text.encode("utf-8"), content_type="text/vtt; charset=utf-8")
+        data = track.text.encode("utf-8")
+        ctx.public.put(key, data, content_type="text/vtt; charset=utf-8")
         log.info("captions %s: %d cue(s) -> %s", keys.input_key, track.cue_count, key)
         entries.append(CaptionEntry(source=keys.original, status="complete", key=key, language=track.language,
-                                    format=conversion.format.value, cues=track.cue_count))
+                                    format=conversion.format.value, cues=track.cue_count,
+                                    file=ctx.public.fingerprint(key, sha256_bytes(data))))
     return entries
 
 
-def _attach(ctx: PipelineContext, keys: AssetKeys, existing: Manifest | None, entries: list[CaptionEntry]) -> Manifest:
+def _attach(ctx: PipelineContext, keys: AssetKeys, existing: Manifest | None, entries: list[CaptionEntry],
+            original: Fingerprint | None = None) -> Manifest:
     now = ctx.clock()
     if existing is None or existing.kind in ("caption", "unsupported"):
         stamp = iso(now)
         existing = Manifest(name=keys.name, kind="caption", status=Status.PROCESSING, created_at=stamp,
-                            updated_at=stamp, source=keys.input_key, original=keys.original)
+                            updated_at=stamp, source=keys.input_key, original=keys.original,
+                            original_file=original)
         manifest = existing.moved_to(Status.COMPLETE, now, "captions converted to WebVTT")
     else:
         manifest = existing

@@ -8,12 +8,13 @@ from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, Transi
 from avpipe.keys import STAGING, AssetKeys
 from avpipe.manifest.model import ErrorInfo, Manifest, Status
 from avpipe.manifest.repository import load_manifest, update_manifest
-from avpipe.pipeline.claims import ClaimState, settle
+from avpipe.pipeline.claims import ClaimState, read_version, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
-from avpipe.pipeline.media_handler import backoff_delay, handle_upload
-from avpipe.pipeline.publish import publish_output, retire_previous
+from avpipe.pipeline.media_handler import backoff_delay, handle_upload, retryable
+from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_previous
+from avpipe.storage.fingerprint import Fingerprint
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
     if manifest.job is not None and manifest.job.get("id") != event.job_id:
         log.warning("job %s is not the current job of %s; ignored", event.job_id, name)
         return None
+    if _for_an_earlier_version(ctx, manifest, event):
+        log.warning("job %s was for an earlier version of %s; ignored", event.job_id, manifest.source)
+        return None
     job = manifest.job or {"backend": ctx.transcoder.name, "id": event.job_id}
     if event.status == "COMPLETE":
         try:
@@ -47,22 +51,51 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
 def _complete(
     ctx: PipelineContext, manifest: Manifest, event: JobStateChange, job: dict[str, str]
 ) -> Manifest | None:
+    # the upload's version as the job read it (the request carries it; the claim records it)
+    claimed = read_version(ctx.watch, manifest.source, manifest.source_version) if manifest.source else None
+    read = event.user_metadata.get("version") or claimed or manifest.source_version
+    if manifest.source:
+        check_unchanged(ctx, manifest.source, read)
     outputs = tuple(publish_output(ctx, output) for output in event.outputs)
     if manifest.source:
         retire_previous(ctx, AssetKeys.for_input(manifest.source), manifest.outputs, outputs, manifest.kind)
     message = f"job {event.job_id} complete"
+    original = manifest.original_file or _original_record(ctx, manifest)
     done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
-        Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job) if current.source == manifest.source else None)
+        Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job,
+        original_file=original or current.original_file)
+        if current.source == manifest.source else None)
     if done is None:  # a newer upload of this name took over meanwhile; its job publishes its own outputs
         log.warning("%s was replaced while job %s was published; left to the newer upload", manifest.name,
                     event.job_id)
         return None
     if manifest.source:
         settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
-    if manifest.source and ctx.watch.exists(manifest.source):
-        ctx.watch.delete(manifest.source)
-        log.info("upload %s done; removed from the watch area", manifest.source)
+    if manifest.source:
+        remove_upload(ctx, manifest.source, read)
     return done
+
+
+def _for_an_earlier_version(ctx: PipelineContext, manifest: Manifest, event: JobStateChange) -> bool:
+    """True when a newer upload of the name has taken the manifest over since the job started:
+    the job read a version that is neither the manifest's nor the one in the watch store now."""
+    read = event.user_metadata.get("version")
+    if not read or not manifest.source or read == manifest.source_version:
+        return False
+    try:
+        return ctx.watch.stat(manifest.source).etag != read
+    except FileNotFoundError:
+        return True
+
+
+def _original_record(ctx: PipelineContext, manifest: Manifest) -> Fingerprint | None:
+    """The original's size and digest when the upload step did not record them (older manifests)."""
+    if manifest.original is None:
+        return None
+    try:
+        return ctx.public.fingerprint(manifest.original)
+    except FileNotFoundError:
+        return None
 
 
 def _fail(
@@ -73,11 +106,12 @@ def _fail(
     if manifest.source is None:
         return None
     retries_used = manifest.attempts - 1
-    if category_of(exc) == "transient" and retries_used < ctx.settings.transient_retries:
+    if retryable(exc) and retries_used < ctx.settings.transient_retries:
         ctx.sleep(backoff_delay(retries_used + 1))
         log.warning("job %s for %s: retrying the upload (attempt %d)", job_id, manifest.name, manifest.attempts + 1)
         return handle_upload(ctx, ObjectCreated("watch", manifest.source, etag=manifest.source_version, retry=True))
-    settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.FAILED, ctx.clock(), holder=job_id)
+    state = ClaimState.RETRYABLE if category_of(exc) == "transient" else ClaimState.FAILED
+    settle(ctx.watch, manifest.source, manifest.source_version, state, ctx.clock(), holder=job_id)
     error = ErrorInfo(category_of(exc), reason_of(exc), step)
     return update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job, error=error)

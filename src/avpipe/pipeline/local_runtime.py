@@ -30,6 +30,7 @@ from avpipe.pipeline.failures import record_failure
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import check_retryable, retry_source
 from avpipe.storage.base import Store
+from avpipe.storage.local import LocalStore
 from avpipe.storage.registry import open_store
 from avpipe.transcode.local import JobProgress, LocalTranscoder
 
@@ -60,8 +61,13 @@ class LocalRuntime:
     def from_settings(cls, settings: Settings) -> LocalRuntime:
         from avpipe.notify.registry import notifier_from_settings
 
-        return cls(settings, open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url),
-                   FfmpegRunner(find_ffmpeg()), notifier=notifier_from_settings(settings) or None)
+        watch, public = open_store(settings.resolved_watch_url), open_store(settings.resolved_public_url)
+        if isinstance(public, LocalStore):
+            public.trusted = True  # only avpipe writes there: linked folders and hard-link snapshots are fine
+        for store in (watch, public):  # start-up: what killed runs left behind goes
+            store.sweep_temporary()
+        return cls(settings, watch, public, FfmpegRunner(find_ffmpeg()),
+                   notifier=notifier_from_settings(settings) or None)
 
     def context(self, emit: Callable[[Event], None]) -> PipelineContext:
         public = NotifyingStore(self.public, "public", emit)
@@ -72,7 +78,15 @@ class LocalRuntime:
 
     def run(self, event: Event) -> None:
         """Handle ``event`` and every event it causes, to completion."""
-        run_to_completion(self.context, event, self.notifier)
+        from avpipe.cost.usage import measured, record_usage
+
+        with measured() as usage:
+            results = run_to_completion(self.context, event, self.notifier)
+        record_usage(self.public, results, usage)
+        if self.settings.measure_quality:
+            from avpipe.quality.run import measure_after_local_run
+
+            measure_after_local_run(self, results)
 
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
@@ -156,4 +170,7 @@ def as_published(event: JobStateChange, manifest: Manifest, uri: Callable[[str],
     if event.status != "COMPLETE" or manifest.status != "complete":
         return event
     outputs = tuple(JobOutput(uri(o.key), o.width, o.height) for o in manifest.outputs)
-    return replace(event, outputs=outputs)
+    metadata = dict(event.user_metadata)
+    if manifest.original_file is not None and manifest.original_file.sha256:
+        metadata["originalSha256"] = manifest.original_file.sha256  # the asset's content identity
+    return replace(event, outputs=outputs, user_metadata=metadata)

@@ -12,12 +12,13 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, screen_head
 from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
-from avpipe.errors import BadInputError, category_of
+from avpipe.analysis.streams import verify_streams
+from avpipe.errors import BadInputError, TransientError, UploadChangedError, category_of
 from avpipe.keys import AssetKeys, is_ignored
 from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest
 from avpipe.pipeline.caption_upload import SNIFF_BYTES, looks_like_captions
-from avpipe.pipeline.claims import ClaimState, acquire, settle
+from avpipe.pipeline.claims import ClaimState, acquire, release, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import ObjectCreated
 from avpipe.pipeline.execute_plan import execute_plan
@@ -44,30 +45,51 @@ def handle_upload(ctx: PipelineContext, event: ObjectCreated) -> Manifest | None
     except BadInputError as exc:  # no safe name to record a manifest under: say so, leave the file
         log.error("upload %r refused: %s", event.key, exc)
         return None
-    version = _version(ctx, event)
-    if version is None:
+    versions = _versions(ctx, event)
+    if versions is None:
         return None
+    version, read = versions
     ttl = timedelta(seconds=ctx.settings.claim_ttl_s)
-    claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry)
+    claim = acquire(ctx.watch, event.key, version, ctx.clock(), ttl, force=event.retry, read=read)
     if claim is None:
         return load_manifest(ctx.public, keys.name)
-    attempt = _Attempt(keys, version, claim.attempts)
+    attempt = _Attempt(keys, version, claim.attempts, retry=event.retry, read=read)
     while True:
         try:
             manifest, state = _process(ctx, attempt)
         except Exception as exc:  # every failure is recorded, none takes the pipeline down
-            if category_of(exc) == "transient" and attempt.number - claim.attempts < ctx.settings.transient_retries:
+            if retryable(exc) and attempt.number - claim.attempts < ctx.settings.transient_retries:
                 delay = backoff_delay(attempt.number - claim.attempts + 1)
                 log.warning("upload %s: %s; retrying in %.1f s", event.key, exc, delay)
                 ctx.sleep(delay)
-                attempt = _Attempt(keys, version, attempt.number + 1)
+                attempt = _Attempt(keys, version, attempt.number + 1, retry=event.retry, read=read)
                 continue
-            settle(ctx.watch, event.key, version, ClaimState.FAILED, ctx.clock())
-            return record_failure(ctx, keys, attempt.kind, exc, attempt.step, media=attempt.media,
-                                  version=version, attempts=attempt.number)
+            return _record(ctx, attempt, exc)
         holder = manifest.job["id"] if state is ClaimState.SUBMITTED and manifest.job else None
         settle(ctx.watch, event.key, version, state, ctx.clock(), holder=holder)
         return manifest
+
+
+def retryable(exc: BaseException) -> bool:
+    """Transient failures are tried again (not a changed upload: its new version is processed)."""
+    return category_of(exc) == "transient" and not isinstance(exc, UploadChangedError)
+
+
+def _record(ctx: PipelineContext, attempt: _Attempt, exc: BaseException) -> Manifest:
+    """Settle the claim and record the failure; when even that fails (a full disk), release the
+    claim and raise TransientError, so the caller tries the upload again later."""
+    key = attempt.keys.input_key
+    state = ClaimState.RETRYABLE if category_of(exc) == "transient" else ClaimState.FAILED
+    try:
+        settle(ctx.watch, key, attempt.version, state, ctx.clock())
+        return record_failure(ctx, attempt.keys, attempt.kind, exc, attempt.step, media=attempt.media,
+                              version=attempt.version, attempts=attempt.number)
+    except OSError as unrecorded:
+        log.error("upload %s failed and the failure could not be recorded (%s); it is tried again later",
+                  key, unrecorded.strerror or type(unrecorded).__name__)
+        release(ctx.watch, key, attempt.version)
+        raise TransientError("The failure of this upload could not be recorded; it is tried again later.") \
+            from unrecorded
 
 
 @dataclass
@@ -79,6 +101,8 @@ class _Attempt:
     number: int
     facts: MediaFacts | None = None
     kind: str = "unsupported"
+    retry: bool = False  # an operator's retry: encode again even when the bytes are the published original's
+    read: str | None = None  # the store's version of the upload when it was read (compare-and-delete uses it)
 
     @property
     def step(self) -> str:
@@ -96,22 +120,26 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     screen_head(head)  # before any tool opens it: nothing may make us read other files
     with ctx.watch.readable(key) as source:
         attempt.facts = ctx.probe(source)
+        attempt.facts = verify_streams(ctx.runner, source, attempt.facts)  # the streams, not only the headers
     # a retry is a new job request: its idempotency token must differ from the failed attempt's
     token_version = attempt.version if attempt.number == 1 else f"{attempt.version}#{attempt.number}"
     plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head, version=token_version)
     attempt.kind = str(plan.route)
     log.info("upload %s: %s -> %s", key, plan.route, plan.action)
-    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number)
+    return execute_plan(ctx, plan, attempt.facts, attempt.version, attempt.number, reencode=attempt.retry,
+                        read_version=attempt.read)
 
 
-def _version(ctx: PipelineContext, event: ObjectCreated) -> str | None:
-    """The upload's version (ETag); None when it has gone meanwhile (nothing to do)."""
+def _versions(ctx: PipelineContext, event: ObjectCreated) -> tuple[str, str | None] | None:
+    """The upload version to claim (the event's ETag, else the store's) and the store's version
+    now, which is what is read, checked before publishing and compare-and-deleted; None when the
+    upload has gone meanwhile (nothing to do)."""
     try:
         info = ctx.watch.stat(event.key)
     except FileNotFoundError:
         log.info("upload %s is gone; nothing to do", event.key)
         return None
-    return event.etag or info.etag or f"size-{info.size}"
+    return event.etag or info.etag or f"size-{info.size}", info.etag
 
 
 def backoff_delay(retry: int) -> float:

@@ -47,6 +47,15 @@ class NotifyingStore(Store):
     def delete(self, key: str) -> None:
         self.inner.delete(key)
 
+    def delete_if(self, key: str, version: str) -> bool:
+        return self.inner.delete_if(key, version)
+
+    def being_written(self, key: str) -> bool:
+        return self.inner.being_written(key)
+
+    def sweep_temporary(self) -> int:
+        return self.inner.sweep_temporary()
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         return self.inner.list(prefix)
 

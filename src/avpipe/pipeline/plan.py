@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from avpipe.analysis.guard import screen_head
+from avpipe.analysis.streams import verify_streams
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.planning.asset import AssetPlan
@@ -25,6 +26,6 @@ def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     screen_head(head)
-    facts = runtime.probe(str(path))
+    facts = verify_streams(runtime.runner, str(path), runtime.probe(str(path)))
     ctx = runtime.context(lambda _event: None)
     return plan_for(ctx, keys, facts, lambda: head)

@@ -15,7 +15,8 @@ from avpipe.manifest.model import Manifest
 from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import ObjectCreated
-from avpipe.planning.thumbnail import thumbnail_args, thumbnail_size, thumbnail_time
+from avpipe.planning.bounds import thumbnail_budget_s
+from avpipe.planning.thumbnail import thumbnail_args, thumbnail_moment, thumbnail_size
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ def save_video_frame(ctx: PipelineContext, event: ObjectCreated) -> Manifest | N
         warning = f"Thumbnail: {exc}"
         return update_manifest(ctx.public, name, lambda m: replace(m, warnings=(*m.warnings, warning)))
     log.info("thumbnail %s written", key)
-    return update_manifest(ctx.public, name, lambda m: replace(m, thumbnail=key) if m.original == event.key else None)
+    record = ctx.public.fingerprint(key)  # a few KB
+    return update_manifest(ctx.public, name, lambda m: replace(m, thumbnail=key, thumbnail_file=record)
+                           if m.original == event.key else None)
 
 
 def _grab(ctx: PipelineContext, original_key: str, thumbnail_key: str, media: dict[str, object]) -> None:
@@ -44,14 +47,15 @@ def _grab(ctx: PipelineContext, original_key: str, thumbnail_key: str, media: di
         raise BadInputError("The manifest has no video facts to size the thumbnail.")
     width, height = thumbnail_size(int(video["display_width"]), int(video["display_height"]))
     duration = media.get("duration_s")
-    at = thumbnail_time(float(duration) if isinstance(duration, (int, float)) else None,
-                        ctx.settings.thumbnail_seconds)
+    at = thumbnail_moment(video, float(duration) if isinstance(duration, (int, float)) else None,
+                          ctx.settings.thumbnail_seconds)
     with ctx.public.readable(original_key) as source, tempfile.TemporaryDirectory(prefix="avpipe-frame-") as tmp:
         output = os.path.join(tmp, "frame.jpg")
-        for moment in (at, 0.0) if at > 0 else (0.0,):
-            ctx.runner.run(thumbnail_args(source, output, moment, width, height))
+        for accurate in (False, True):  # a fast seek first; when it yields nothing, decode up to the moment
+            ctx.runner.run(thumbnail_args(source, output, at, width, height, accurate=accurate),
+                           timeout_s=thumbnail_budget_s(at))
             if os.path.exists(output) and os.path.getsize(output) > 0:
                 ctx.public.put(thumbnail_key, Path(output), content_type="image/jpeg")
                 return
-            log.info("no frame at %.3f s in %s; trying the start", moment, original_key)
-    raise BadInputError("No video frame could be decoded for the thumbnail.")
+            log.info("no frame from a %s seek to %.3f s in %s", "accurate" if accurate else "fast", at, original_key)
+    raise BadInputError(f"No video frame could be decoded at {at:g} s for the thumbnail.")

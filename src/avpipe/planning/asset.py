@@ -16,6 +16,7 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.routing import Route
 from avpipe.config import Settings
 from avpipe.keys import AssetKeys
+from avpipe.planning.bounds import duration_metadata
 from avpipe.planning.jobs import JobTarget, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
 from avpipe.planning.templates import JobTemplate
@@ -89,7 +90,8 @@ def plan_asset(
         input_uri=input_uri,
         destination_uri=public_uri(keys.staging_base(staging_token(keys, upload_version))),
         role_arn=settings.mediaconvert_role_arn,
-        user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key},
+        user_metadata={"application": settings.application_name, "asset": keys.name, "input": keys.input_key,
+                       **duration_metadata(facts.duration_s)},
         request_token=client_request_token(input_uri, upload_version) if upload_version else None,
     )
     if route is Route.AUDIO:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from avpipe.storage.fingerprint import PROOF_SHA256, Fingerprint, HashingWriter
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -63,6 +65,29 @@ class Store(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} does not support conditional writes")
 
     # --- built on the primitives ---------------------------------------------------
+    def delete_if(self, key: str, version: str) -> bool:
+        """Remove ``key`` only while it is still ``version`` (compare-and-delete); True if removed.
+
+        The default compares, then deletes; backends close the gap between the two
+        (S3: ``If-Match`` on the delete; a local store renames the file aside first).
+        """
+        try:
+            if self.stat(key).etag != version:
+                return False
+        except FileNotFoundError:
+            return False
+        self.delete(key)
+        return True
+
+    def being_written(self, key: str) -> bool:
+        """True while some program still has ``key`` open for writing, where the backend can
+        tell (a local file on Linux); S3 objects appear whole, so the default is False."""
+        return False
+
+    def sweep_temporary(self) -> int:
+        """Remove temporary files that killed runs left behind; how many (default: none kept)."""
+        return 0
+
     def exists(self, key: str) -> bool:
         try:
             self.stat(key)
@@ -137,3 +162,17 @@ class Store(abc.ABC):
         """Stream the object into a binary file object (default: one read)."""
         out.write(self.read_bytes(key))
 
+
+    def fingerprint(self, key: str, sha256: str | None = None) -> Fingerprint:
+        """Size and digest of ``key`` as this store can vouch for them now.
+
+        ``sha256`` is the digest of bytes the caller has just written (it saves reading them
+        again). Wrappers ask the store they wrap; the default streams the object once.
+        """
+        if self.backing is not self:
+            return self.backing.fingerprint(key, sha256)
+        if sha256 is not None:
+            return Fingerprint(self.stat(key).size, PROOF_SHA256, sha256=sha256)
+        writer = HashingWriter()
+        self.download(key, writer)  # type: ignore[arg-type]  # a write-only file object
+        return Fingerprint(writer.size, PROOF_SHA256, sha256=writer.digest.hexdigest())

@@ -25,6 +25,7 @@ from avpipe.config import ENV_AWS_ENDPOINT_URL
 from avpipe.errors import ConfigurationError, TransientError
 from avpipe.keys import check_key
 from avpipe.storage.base import ObjectInfo, Store
+from avpipe.storage.fingerprint import PROOF_S3_CHECKSUM, PROOF_S3_ETAG, Fingerprint, hex_of_checksum
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +35,7 @@ DEFAULT_MULTIPART_THRESHOLD = 64 * MIB  # uploads from a file above this go in p
 MIN_PART_BYTES = 5 * MIB  # S3's smallest part of a multipart upload (all but the last)
 DEFAULT_COPY_THRESHOLD = 512 * MIB  # server-side copies above this use UploadPartCopy
 DEFAULT_PRESIGN_SECONDS = 3600
+CHECKSUM = {"ChecksumAlgorithm": "SHA256"}  # S3 computes and keeps a SHA-256 of what avpipe writes
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _DENIED = frozenset({"403", "AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidObjectState"})
 _CONFIG = frozenset({"NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName",
@@ -102,11 +104,12 @@ class S3Store(Store):
         kind = content_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
         if isinstance(source, bytes):
             self._call(key, lambda: self.client.put_object(Bucket=self.bucket, Key=full, Body=source,
-                                                           ContentType=kind))
+                                                           ContentType=kind, **CHECKSUM))
             return
         config = _transfer_config(self.multipart_threshold)
         self._call(key, lambda: self.client.upload_file(str(source), self.bucket, full,
-                                                        ExtraArgs={"ContentType": kind}, Config=config))
+                                                        ExtraArgs={"ContentType": kind, **CHECKSUM},
+                                                        Config=config))
 
     def put_if(self, key: str, data: bytes, *, version: str | None) -> bool:
         """S3 conditional writes: ``If-None-Match: *`` to create, ``If-Match: <ETag>`` to replace."""
@@ -125,6 +128,28 @@ class S3Store(Store):
 
     def delete(self, key: str) -> None:
         self._call(key, lambda: self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key)))
+
+    def delete_if(self, key: str, version: str) -> bool:
+        """Delete only while the object's ETag is ``version``: checked first, and sent as
+        ``If-Match`` so a version written between the check and the delete stays."""
+        from botocore.exceptions import ClientError
+
+        try:
+            if self.stat(key).etag != version:
+                return False
+        except FileNotFoundError:
+            return False
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key), IfMatch=f'"{version}"')
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("PreconditionFailed", "ConditionalRequestConflict", *_MISSING):
+                return False  # replaced (or removed) meanwhile: the newer version stays
+            if code != "NotImplemented":
+                raise translate_client_error(exc, self.uri(key)) from exc
+            log.debug("%s has no conditional deletes; %s deleted after the version check only", self.url, key)
+            self.delete(key)
+        return True
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -163,7 +188,7 @@ class S3Store(Store):
         source = {"Bucket": self.bucket, "Key": self.object_key(key)}
         full = destination.object_key(target_key)
         config = _transfer_config(self.copy_threshold)
-        self._call(key, lambda: destination.client.copy(source, destination.bucket, full,
+        self._call(key, lambda: destination.client.copy(source, destination.bucket, full, ExtraArgs=CHECKSUM,
                                                         SourceClient=self.client, Config=config))
         log.debug("copied %s to %s server-side", self.uri(key), destination.uri(target_key))
         target.copied_in(target_key)
@@ -195,6 +220,19 @@ class S3Store(Store):
         reply = self._call(part, lambda: self.client.upload_part_copy(
             Bucket=self.bucket, Key=full, UploadId=upload_id, PartNumber=number, CopySource=source))
         return {"PartNumber": number, "ETag": reply["CopyPartResult"]["ETag"]}
+
+    def fingerprint(self, key: str, sha256: str | None = None) -> Fingerprint:
+        """What S3 vouches for (one HEAD, no bytes read): size, ETag and its SHA-256 checksum if it has
+        one; ``sha256`` (the caller's digest of what it wrote) is kept alongside."""
+        head = self._call(key, lambda: self.client.head_object(Bucket=self.bucket, Key=self.object_key(key),
+                                                               ChecksumMode="ENABLED"))
+        checksum = head.get("ChecksumSHA256")
+        etag = _etag(head.get("ETag"))
+        if checksum and (head.get("ChecksumType") == "COMPOSITE" or "-" in (etag or "")):
+            checksum = checksum if "-" in checksum else f"{checksum}-composite"
+        whole = hex_of_checksum(checksum) if checksum else None
+        return Fingerprint(int(head["ContentLength"]), PROOF_S3_CHECKSUM if checksum else PROOF_S3_ETAG,
+                           sha256=whole or sha256, etag=etag, checksum_sha256=checksum)
 
     def download(self, key: str, out: object) -> None:
         self._call(key, lambda: self.client.download_fileobj(self.bucket, self.object_key(key), out))

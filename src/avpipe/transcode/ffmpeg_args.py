@@ -41,13 +41,15 @@ def qvbr_to_crf(level: float) -> float:
 
 
 def ffmpeg_job(
-    settings: dict[str, Any], input_path: str, output_dir: str, *, threads: int = 0, cores: int | None = None
+    settings: dict[str, Any], input_path: str, output_dir: str, *, threads: int = 0, cores: int | None = None,
+    read_limit_s: float | None = None,
 ) -> FfmpegJob:
     """The ffmpeg arguments (after the binary) that execute ``settings`` on ``input_path``.
 
     ``threads`` > 0 gives every encoder that many threads. Otherwise, with ``cores``, the
     video encoders share the cores by pixel rate (see :func:`encoder_threads`); without
-    either, ffmpeg picks for each encoder as if it ran alone.
+    either, ffmpeg picks for each encoder as if it ran alone. ``read_limit_s`` bounds how much
+    of the input is read (``-t`` on the input): outputs never outlast the checked duration.
     """
     check_supported(settings)
     job_input = settings["Inputs"][0]
@@ -55,6 +57,8 @@ def ffmpeg_job(
     args: list[str] = ["-y", *input_options(input_path)]
     if job_input.get("VideoSelector", {}).get("Rotate") != "AUTO":
         args.append("-noautorotate")  # MediaConvert's default is to ignore rotation metadata
+    if read_limit_s is not None:
+        args += ["-t", f"{read_limit_s:.3f}"]
     args += ["-i", input_path]
     video_labels, graph = _filter_graph(outputs_settings)
     if graph:

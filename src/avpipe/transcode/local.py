@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from avpipe.errors import AvpipeError
 from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.pipeline.events import Event, JobOutput, JobStateChange
+from avpipe.planning.bounds import read_limit_s, run_budget_s, source_duration_s
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
 from avpipe.transcode.ffmpeg_args import ffmpeg_job
@@ -95,7 +96,9 @@ class LocalTranscoder:
         scratch = target_store.scratch_dir()  # outputs written there are moved in, not copied
         with source_store.readable(source_key) as source, \
                 tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=scratch) as tmp:
-            job = ffmpeg_job(settings, source, tmp, threads=self.threads, cores=self.cores)
+            duration = source_duration_s(metadata)
+            job = ffmpeg_job(settings, source, tmp, threads=self.threads, cores=self.cores,
+                             read_limit_s=read_limit_s(duration) if duration else None)
             self._run(job.args, metadata)
             results = []
             videos = settings["OutputGroups"][0]["Outputs"]
@@ -107,9 +110,11 @@ class LocalTranscoder:
         return tuple(results)
 
     def _run(self, args: Sequence[str], metadata: Mapping[str, str]) -> None:
+        duration = source_duration_s(metadata)
+        budget = run_budget_s(duration) if duration else None  # a runaway input is stopped, as bad input
         progress = self.progress
         if progress is None:
-            self.runner.run(args)
+            self.runner.run(args, timeout_s=budget)
             return
-        self.runner.run(args, duration_s=progress.duration_s(metadata),
+        self.runner.run(args, duration_s=progress.duration_s(metadata) or duration, timeout_s=budget,
                         on_progress=lambda fraction: progress.update(metadata, fraction))

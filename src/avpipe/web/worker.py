@@ -33,7 +33,7 @@ class PipelineWorker:
         self.runtime = runtime
         self.uploads = uploads
         self.sweep_every_s = sweep_every_s
-        self.watcher = Watcher(runtime.watch, self._process, workers=runtime.settings.workers, poll_s=poll_s)
+        self.watcher = Watcher.from_settings(runtime.watch, self._process, runtime.settings, poll_s=poll_s)
         self._names: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._stopped = threading.Event()

@@ -62,7 +62,7 @@ def run(variant: str, spec: Spec) -> Metrics:
 def _watch_until_done(runtime: LocalRuntime, workers: int) -> None:
     from avpipe.watch import Watcher
 
-    watcher = Watcher(runtime.watch, runtime.process_key, workers=workers, poll_s=POLL_S)
+    watcher = Watcher(runtime.watch, runtime.process_key, workers=workers, poll_s=POLL_S, quiet_s=0, stable_polls=2)
     loop = threading.Thread(target=watcher.run, name="watch")
     loop.start()
     try:
