@@ -34,8 +34,10 @@ ZIP_NAMES = {FUNCTION: "function.zip", PYMEDIAINFO: "layer-pymediainfo.zip", FFM
 # Where template.yaml expects the artefacts when `avpipe package` runs with its default --out.
 DEFAULT_OUT = Path("dist/aws")
 
-# Distributions the runtime already has, or that a layer provides instead.
-PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG}
+# Distributions the runtime already has, or that a layer provides instead; "cli": only the avpipe
+# command's terminal display (avpipe.progress_display) uses it, which no Lambda handler imports.
+PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG,
+            "rich": "cli"}
 
 # The functions in template.yaml and the layers each one uses (all of them: the handlers
 # share one package, and a missing ffmpeg must never be the reason a handler fails to start).
@@ -80,7 +82,7 @@ def plan_package(requirements: Iterable[str]) -> PackagePlan:
         home = PROVIDED.get(name)
         if home is None:
             function.append(requirement.split(";")[0].strip())
-        elif home != "runtime":
+        elif home not in ("runtime", "cli"):
             found[home] = requirement.split(";")[0].strip()
     return PackagePlan(
         function_requirements=tuple(function),
