@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
     _add_worker_options(sv)
+    sv.add_argument("--web-workers", type=_positive(int), default=1, help="web server processes (default 1); "
+                    "they share nothing in memory and never transcode")
     _add_package_options(command("package", {_VERBOSE}, cmd_package,
                                  "build the AWS Lambda zip and layers and print the sam deploy command"))
     vf = command("verify", {_DATA, _VERBOSE}, cmd_verify, "check published files against their manifests "
@@ -313,9 +315,17 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
-    from avpipe.web.server import start
+    from avpipe.web.server import serve_processes, start
     from avpipe.web.settings import WebSettings
 
+    if args.web_workers > 1:
+        def ready(url: str) -> None:
+            print(f"avpipe serving on {url} with {args.web_workers} web processes (data in {settings.data_dir}; "
+                  "Ctrl-C to stop)", flush=True)
+
+        serve_processes(settings, WebSettings.from_env(os.environ), processes=args.web_workers, host=args.host,
+                        port=args.port, poll_s=args.poll, on_ready=ready)
+        return 0
     running = start(settings, WebSettings.from_env(os.environ), host=args.host, port=args.port, poll_s=args.poll)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

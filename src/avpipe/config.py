@@ -43,6 +43,10 @@ ENV_PUBLIC_BASE_URL = "AVPIPE_PUBLIC_BASE_URL"  # e.g. https://cdn.example.com/ 
 ENV_MAX_UPLOAD = "AVPIPE_MAX_UPLOAD"  # bytes, or with a unit: 2GB, 500MB
 ENV_CHUNK_SIZE = "AVPIPE_CHUNK_SIZE"  # upload chunk size the page uses: 4MB
 ENV_UPLOAD_TIMEOUT = "AVPIPE_UPLOAD_TIMEOUT"  # seconds after which an unfinished upload is removed
+ENV_ALLOWED_HOSTS = "AVPIPE_ALLOWED_HOSTS"  # Host names the web app answers besides loopback ones (comma-separated)
+ENV_PRIVATE = "AVPIPE_PRIVATE"  # 1: reads (library, files) need the token too
+ENV_SERVE_ORIGINALS = "AVPIPE_SERVE_ORIGINALS"  # 1: original/ uploads are downloadable (as attachments)
+ENV_MAX_CONNECTIONS = "AVPIPE_MAX_CONNECTIONS"  # concurrent connections before the web app answers 503
 # the seed's Lambda variables
 ENV_APPLICATION_NAME = "APPLICATION_NAME"
 ENV_DESTINATION_BUCKET = "DESTINATION_BUCKET"

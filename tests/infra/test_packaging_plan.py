@@ -34,7 +34,7 @@ def test_avpipe_requirements_are_split_between_function_and_layers() -> None:
 
 
 def test_runtime_provided_and_optional_requirements_are_not_shipped() -> None:
-    plan = plan_package(["boto3>=1.34", 'moto>=5; extra == "test"', "Pymediainfo>=7", "imageio_ffmpeg",
+    plan = plan_package(["boto3>=1.34", 'moto>=5; extra == "test"', "Pymediainfo>=7", "imageio_ffmpeg", "starlette>=1",
                          "lxml>=5; python_version >= '3.8'"])
     assert plan.function_requirements == ("lxml>=5",)
     assert plan.pymediainfo_requirement == "Pymediainfo>=7"

@@ -8,6 +8,7 @@ screenshots.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -204,3 +205,137 @@ def test_an_interrupted_upload_resumes_without_resending_stored_chunks(served: R
     page.goto(served.url + "/library")
     wait_for_card(page, "song", "complete")
     assert page.console_errors == []
+
+
+EVIL_DFXP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<tt xmlns="http://www.w3.org/ns/ttml" xml:lang="en">
+  <body><div>
+    <p begin="00:00:00.000" end="00:00:02.000">Hello</p>
+    <p begin="00:00:02.000" end="00:00:04.000">World</p>
+  </div></body>
+  <html:script xmlns:html="http://www.w3.org/1999/xhtml">
+    localStorage.setItem("pwned", localStorage.getItem("avpipe-token") || "no token");
+    fetch("/api/assets?stolen=" + encodeURIComponent(localStorage.getItem("avpipe-token")));
+  </html:script>
+</tt>
+"""
+
+
+def test_an_uploaded_xml_with_script_cannot_run_in_the_app_origin(browser: Any, tmp_path: Path) -> None:
+    """Issue 10 item 1: a DFXP caption (.xml) with an embedded XHTML script, uploaded and processed,
+    then opened from the app's origin (framed and navigated to) must not run or read the token."""
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web(serve_originals=True))
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        assert api.post_chunk("evil.xml", EVIL_DFXP).status == 200
+        manifest = api.runtime.process_key("inputs/evil.xml")
+        assert manifest is not None and manifest.original, manifest
+        original_url = f"{api.url}/files/{manifest.original}"
+        assert api.request("GET", f"/files/{manifest.original}").body == EVIL_DFXP  # it is the stored upload
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(api.url + "/")
+        page.evaluate("() => localStorage.setItem('avpipe-token', 'secret-in-storage')")
+        page.evaluate("""(url) => new Promise(done => {
+            const frame = document.createElement('iframe');
+            frame.src = url; frame.onload = done; setTimeout(done, 3000);
+            document.body.appendChild(frame); })""", original_url)
+        with contextlib.suppress(playwright_api.Error):  # an attachment starts a download, not a page
+            page.goto(original_url)
+        page.wait_for_timeout(500)
+        page.goto(api.url + "/")
+        assert page.evaluate("() => localStorage.getItem('pwned')") is None
+        assert not [url for url in requests if "stolen=" in url]
+    finally:
+        context.close()
+        next(generator, None)
+
+
+def test_the_library_pages_through_many_assets(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 70)
+        page = context.new_page()
+        page.goto(api.url + "/library")
+        page.locator("article.card").nth(59).wait_for()
+        assert page.locator("article.card").count() == 60
+        assert "the newest 60 of 70 shown" in page.locator("#summary").inner_text()
+        assert page.locator("article.card").first.get_attribute("data-name") == "lecture-00069"
+        page.locator("button.more").click()
+        page.locator("article.card").nth(69).wait_for()
+        assert page.locator("button.more").count() == 0
+    finally:
+        context.close()
+        next(generator, None)
+
+
+def test_an_asset_is_deleted_from_its_page_after_a_confirmation(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 1)
+        page = context.new_page()
+        page.goto(api.url + "/asset/lecture-00000")
+        dialogs: list[str] = []
+        page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.locator("button.delete").click()
+        page.wait_for_timeout(200)
+        assert dialogs and "cannot be undone" in dialogs[0]
+        assert api.request("GET", "/api/assets/lecture-00000").status == 200  # dismissed: nothing happened
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("button.delete").click()
+        page.wait_for_url(re.compile(r"/library$"))
+        assert api.request("GET", "/api/assets/lecture-00000").status == 404
+    finally:
+        context.close()
+        next(generator, None)
+
+
+def test_labels_are_edited_on_the_asset_page_and_shown_in_the_library(browser: Any, tmp_path: Path) -> None:
+    from test_asset_pages import fill
+
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 1)
+        page = context.new_page()
+        page.goto(api.url + "/asset/lecture-00000")
+        page.fill("form.edit input[name=title]", "Week 1: Introduction")
+        page.fill("form.edit textarea[name=description]", "The first lecture.")
+        page.fill("form.edit input[name=tags]", "intro, week 1")
+        page.locator("form.edit button[type=submit]").click()
+        page.locator("h1", has_text="Week 1: Introduction").wait_for()
+        assert page.locator("p.description").inner_text() == "The first lecture."
+        page.goto(api.url + "/library")
+        card = page.locator('article.card[data-name="lecture-00000"]')
+        assert card.locator("a.title").inner_text() == "Week 1: Introduction"
+        assert card.locator(".tags").inner_text() == "intro · week 1"
+    finally:
+        context.close()
+        next(generator, None)

@@ -150,3 +150,51 @@ def test_config_and_method_errors(api: ApiServer) -> None:
     assert api.request("PUT", "/upload").status in (405, 501)
     assert api.request("GET", "/nowhere").status == 404
     assert json.loads(api.request("GET", "/nowhere").body)["error"]["status"] == 404
+
+
+def test_delete_removes_every_file_of_an_asset(api: ApiServer) -> None:
+    from avpipe.manifest.model import CaptionEntry
+    from avpipe.pipeline.claims import claim_key
+
+    public, watch = api.runtime.public, api.runtime.watch
+    keys = ["audiovideo/talk_360p.mp4", "thumbnail/talk.jpg", "closed-caption/talk.vtt", "original/talk.mp4"]
+    for key in keys:
+        public.put(key, b"x")
+    watch.put("inputs/talk.mp4", b"kept upload")
+    watch.put(claim_key("inputs/talk.mp4", "v1"), b"{}")
+    done = manifest("talk", Status.COMPLETE, outputs=(OutputEntry(keys[0], "rendition", 360, 640, 360),),
+                    thumbnail=keys[1], captions=(CaptionEntry("inputs/talk.srt", "complete", keys[2], "en"),),
+                    original=keys[3], source="inputs/talk.mp4", source_version="v1")
+    save_manifest(public, done)
+    public.put("audiovideo/other_360p.mp4", b"another asset")
+    assert api.request("DELETE", "/api/assets/talk", headers={"Origin": "http://attacker.example"}).status == 403
+    reply = api.request("DELETE", "/api/assets/talk")
+    assert reply.status == 200 and "json/talk.json" in reply.json()["removed"]
+    assert [k for k in keys if public.exists(k)] == []
+    assert not watch.exists("inputs/talk.mp4") and not watch.exists(claim_key("inputs/talk.mp4", "v1"))
+    assert api.request("GET", "/api/assets/talk").status == 404
+    assert public.exists("audiovideo/other_360p.mp4")
+    assert api.request("DELETE", "/api/assets/talk").status == 404
+    save_manifest(public, manifest("busy", Status.PROCESSING))
+    assert api.request("DELETE", "/api/assets/busy").status == 409
+
+
+def test_title_description_and_tags_are_edited_into_the_manifest(api: ApiServer) -> None:
+    from avpipe.manifest.repository import load_manifest
+
+    save_manifest(api.runtime.public, manifest("lecture", Status.COMPLETE))
+    body = json.dumps({"title": " Week 1: Intro\u202e ", "description": "First lecture.",
+                       "tags": ["intro", "week-1", "intro"]}).encode()
+    reply = api.request("PATCH", "/api/assets/lecture", body, {"Content-Type": "application/json"})
+    assert reply.status == 200 and reply.json()["title"] == "Week 1: Intro"
+    stored = load_manifest(api.runtime.public, "lecture")
+    assert stored is not None and stored.title == "Week 1: Intro" and stored.tags == ("intro", "week-1")
+    assert api.request("GET", "/api/assets").json()[0]["description"] == "First lecture."
+    cleared = api.request("PATCH", "/api/assets/lecture", b'{"title": null}', {"Content-Type": "application/json"})
+    assert cleared.json()["title"] is None and cleared.json()["tags"] == ["intro", "week-1"]
+    for bad in (b"[]", b'{"owner": "x"}', b'{"title": 5}', b'{"tags": [""]}', b"not json",
+                json.dumps({"title": "x" * 201}).encode()):
+        assert api.request("PATCH", "/api/assets/lecture", bad, {"Content-Type": "application/json"}).status == 400
+    assert api.request("PATCH", "/api/assets/none", b'{"title": "x"}').status == 404
+    save_manifest(api.runtime.public, manifest("busy", Status.PROCESSING))
+    assert api.request("PATCH", "/api/assets/busy", b'{"title": "x"}').status == 409

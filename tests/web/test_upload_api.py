@@ -137,3 +137,15 @@ def test_malformed_bodies_are_rejected(api: ApiServer) -> None:
     reply = api.request("POST", "/upload", body[:-40], {"Content-Type": content_type})
     assert reply.status == 400
     assert watch_keys(api) == []
+
+
+def test_a_hostile_abandoned_part_does_not_stop_the_sweep(api: ApiServer) -> None:
+    """A part dropped into inputs/ by hand under a name the store refuses is skipped, not fatal."""
+    api.post_chunk("left.mp4", PARTS[0], 0, 3, total=len(DATA))
+    inputs = api.runtime.watch.root / "inputs"
+    (inputs / "bad\\name.mp4.CHUNK0").write_bytes(b"x")
+    (inputs / "ctl\x01name.mp4.CHUNK0").write_bytes(b"x")
+    uploads = api.app.uploads
+    uploads.clock = lambda: 10**10
+    assert "left.mp4" in uploads.sweep()
+    assert not any(key.startswith("inputs/left.mp4") for key in watch_keys(api))

@@ -1,19 +1,20 @@
-"""The pure parts of the web app: names, ranges, the multipart reader, settings."""
+"""The pure parts of the web app: names, the multipart reader, settings."""
 
 from __future__ import annotations
 
-import io
 import unicodedata
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avpipe.errors import BadInputError, ConfigurationError
 from avpipe.keys import is_ignored
-from avpipe.web.multipart import PayloadTooLarge, read_form
+from avpipe.web.form import FormData, PayloadTooLarge, read_form
 from avpipe.web.names import MAX_SEGMENT_BYTES, safe_upload_name
-from avpipe.web.ranges import ByteRange, RangeNotSatisfiable, parse_range
 from avpipe.web.settings import WebSettings, parse_size
 
 from webclient import multipart
@@ -46,25 +47,11 @@ def test_any_name_is_safe_or_refused(raw: str) -> None:
     assert not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (None, None), ("", None), ("items=0-1", None), ("bytes=0-1,5-6", None), ("bytes=9-3", None),
-    ("bytes=0-0", ByteRange(0, 0)), ("bytes=-1", ByteRange(99, 99)), ("bytes=-500", ByteRange(0, 99)),
-])
-def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
-    assert parse_range(header, 100) == expected
-
-
-@pytest.mark.parametrize("header", ["bytes=100-", "bytes=-0", "bytes=150-160"])
-def test_unsatisfiable_ranges(header: str) -> None:
-    with pytest.raises(RangeNotSatisfiable):
-        parse_range(header, 100)
-
-
+@settings(deadline=None, max_examples=60)
 @given(st.binary(max_size=3000), st.sampled_from([1, 7, 64, 4096]))
 def test_multipart_file_bytes_survive_any_content(data: bytes, block: int) -> None:
     body, content_type = multipart({"name": "a.mp4", "chunk": "0"}, data + b"\r\n--")
-    stream = _Trickle(body, block)
-    form = read_form(stream, len(body), content_type, file_limit=10_000)  # type: ignore[arg-type]
+    form = anyio.run(_read, body, block, content_type, 10_000)
     assert form.file_path is not None
     try:
         assert form.file_path.read_bytes() == data + b"\r\n--"
@@ -73,10 +60,26 @@ def test_multipart_file_bytes_survive_any_content(data: bytes, block: int) -> No
         form.file_path.unlink()
 
 
-def test_multipart_file_over_the_limit_is_refused_and_removed(tmp_path: object) -> None:
+def test_multipart_file_over_the_limit_is_refused_and_removed(tmp_path: Path) -> None:
     body, content_type = multipart({"name": "a.mp4"}, b"x" * 5000)
     with pytest.raises(PayloadTooLarge):
-        read_form(io.BytesIO(body), len(body), content_type, file_limit=1000)
+        anyio.run(_read, body, 1000, content_type, 1000, str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cut_multipart_body_is_refused_and_removed(tmp_path: Path) -> None:
+    body, content_type = multipart({"name": "a.mp4"}, b"x" * 5000)
+    with pytest.raises(BadInputError):
+        anyio.run(_read, body[:-30], 512, content_type, 10_000, str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+async def _read(body: bytes, block: int, content_type: str, limit: int, folder: str | None = None) -> FormData:
+    async def trickle() -> AsyncIterator[bytes]:  # a body arriving in small pieces, as from a slow network
+        for start in range(0, len(body), block):
+            yield body[start:start + block]
+
+    return await read_form(trickle(), content_type, file_limit=limit, folder=folder, read_timeout_s=5)
 
 
 def test_sizes_and_settings_from_the_environment() -> None:
@@ -87,14 +90,3 @@ def test_sizes_and_settings_from_the_environment() -> None:
     assert "zq-secret-9" not in repr(settings)
     with pytest.raises(ConfigurationError):
         WebSettings.from_env({"AVPIPE_MAX_UPLOAD": "lots"})
-
-
-class _Trickle(io.BytesIO):
-    """A request body arriving in small pieces, as from a slow network."""
-
-    def __init__(self, data: bytes, block: int) -> None:
-        super().__init__(data)
-        self.block = block
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        return super().read(min(self.block, size if size is not None and size >= 0 else self.block))

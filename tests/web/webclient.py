@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from avpipe.config import Settings
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.web.app import WebApp
-from avpipe.web.server import AppServer, build_app
+from avpipe.web.server import build_app, serve_in_thread
 from avpipe.web.settings import WebSettings
 from avpipe.web.worker import PipelineWorker
 
@@ -84,13 +83,9 @@ def serve_app(tmp_path: Path, web: WebSettings) -> Iterator[ApiServer]:
     settings = Settings(data_dir=tmp_path / "data", workers=1, watch_quiet_s=0.2)
     runtime = LocalRuntime.from_settings(settings)
     app, worker = build_app(runtime, web)
-    server = AppServer(("127.0.0.1", 0), app)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
+    server, thread, (host, port) = serve_in_thread(app, host="127.0.0.1", port=0)
     try:
         yield ApiServer(f"http://{host}:{port}", app, worker, runtime)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.should_exit = True
+        thread.join(10)

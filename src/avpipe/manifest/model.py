@@ -88,11 +88,15 @@ class Manifest:
     thumbnail_file: Fingerprint | None = None
     verification: Verification | None = None
     usage: dict[str, float] | None = None  # the local job's measured wall and CPU seconds (avpipe.cost.usage)
+    # editable through the web API (PATCH /api/assets/<name>)
+    title: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
-        for name in ("outputs", "captions", "warnings", "history"):
+        for name in ("outputs", "captions", "warnings", "history", "tags"):
             data[name] = list(data[name])
         _drop_empty_files(data)
         return data
@@ -111,6 +115,7 @@ class Manifest:
         values["error"] = ErrorInfo(**values["error"]) if values.get("error") else None
         values["warnings"] = tuple(values.get("warnings", []))
         values["history"] = tuple(values.get("history", []))
+        values["tags"] = tuple(values.get("tags", []))
         return cls(**values)
 
     def moved_to(self, status: Status, at: datetime, message: str, **changes: Any) -> Manifest:

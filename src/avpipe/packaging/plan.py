@@ -34,10 +34,10 @@ ZIP_NAMES = {FUNCTION: "function.zip", PYMEDIAINFO: "layer-pymediainfo.zip", FFM
 # Where template.yaml expects the artefacts when `avpipe package` runs with its default --out.
 DEFAULT_OUT = Path("dist/aws")
 
-# Distributions the runtime already has, or that a layer provides instead; "cli": only the avpipe
-# command's terminal display (avpipe.progress_display) uses it, which no Lambda handler imports.
-PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG,
-            "rich": "cli"}
+# Distributions the runtime already has, or that a layer provides instead.
+PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG}
+# Dependencies of the local-only parts (the web app, terminal progress): never shipped to Lambda.
+LOCAL_ONLY = frozenset({"starlette", "uvicorn", "python-multipart", "rich"})
 
 # The functions in template.yaml and the layers each one uses (all of them: the handlers
 # share one package, and a missing ffmpeg must never be the reason a handler fails to start).
@@ -79,10 +79,12 @@ def plan_package(requirements: Iterable[str]) -> PackagePlan:
         if _EXTRA_MARKER.search(requirement):
             continue  # optional extras ([aws], [test]) are not shipped
         name = distribution_name(requirement)
+        if name in LOCAL_ONLY:
+            continue
         home = PROVIDED.get(name)
         if home is None:
             function.append(requirement.split(";")[0].strip())
-        elif home not in ("runtime", "cli"):
+        elif home != "runtime":
             found[home] = requirement.split(";")[0].strip()
     return PackagePlan(
         function_requirements=tuple(function),

@@ -8,10 +8,13 @@ URL (a CDN or the public bucket) when one is configured.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import posixpath
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -24,14 +27,78 @@ from avpipe.storage.base import ObjectInfo, Store
 
 log = logging.getLogger(__name__)
 QUEUED = "queued"
+PROGRESS = ".avpipe-progress/"  # in the watch store, next to inputs/ (never processed)
+
+
+CACHE_SIZE = 50_000
+SORTS = ("newest", "oldest", "name")
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class AssetQuery:
+    limit: int | None = 50  # None: every asset
+    offset: int = 0  # from the cursor
+    sort: str = "newest"
+    search: str = ""  # part of the name, any case
+    state: str = ""
+    kind: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> AssetQuery:
+        limit = _whole(params.get("limit", ""), "limit")
+        if limit is not None and not 1 <= limit <= MAX_LIMIT:
+            raise BadInputError(f"limit must be between 1 and {MAX_LIMIT}.")
+        sort = params.get("sort") or "newest"
+        if sort not in SORTS:
+            raise BadInputError(f"sort must be one of {', '.join(SORTS)}.")
+        return cls(limit, decode_cursor(params.get("cursor", "")), sort, params.get("q", "")[:200],
+                   params.get("state", ""), params.get("kind", ""))
+
+
+@dataclass
+class AssetPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int  # assets matching the name search (state and kind filters not counted)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInputError("The cursor is not one this server gave out.") from exc
+    offset = _whole(text[1:], "cursor") if text.startswith("o") else None
+    if offset is None:
+        raise BadInputError("The cursor is not one this server gave out.")
+    return offset
+
+
+def _whole(raw: str, what: str) -> int | None:
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise BadInputError(f"{what} must be a whole number.")
+    return int(raw)
 
 
 class ProgressBoard:
-    """Live transcode progress per asset, fed by the local transcoder (a ``JobProgress``)."""
+    """Live transcode progress per asset, fed by the local transcoder (a ``JobProgress``).
 
-    def __init__(self, public: Store) -> None:
+    Kept in the watch store (``.avpipe-progress/<asset>.json``, outside ``inputs/``), so every
+    server process reads what the worker process writes; writes are throttled to whole percents.
+    """
+
+    def __init__(self, public: Store, watch: Store | None = None) -> None:
         self.public = public
-        self._fractions: dict[str, float] = {}
+        self.watch = watch
+        self._written: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def duration_s(self, metadata: Mapping[str, str]) -> float | None:
@@ -40,18 +107,40 @@ class ProgressBoard:
         return float(duration) if isinstance(duration, (int, float)) and duration > 0 else None
 
     def update(self, metadata: Mapping[str, str], fraction: float) -> None:
+        name, percent = metadata.get("asset", ""), round(fraction * 100)
         with self._lock:
-            self._fractions[metadata.get("asset", "")] = fraction
+            if self._written.get(name) == percent:
+                return
+            self._written[name] = percent
+        if self.watch is not None and name:
+            try:
+                self.watch.put(_progress_key(name), json.dumps({"percent": percent}).encode(),
+                               content_type="application/json")
+            except (OSError, BadInputError) as exc:  # progress is a nicety: never fail a transcode for it
+                log.debug("progress of %s not recorded: %s", name, exc)
 
     def percent(self, name: str) -> int | None:
-        with self._lock:
-            fraction = self._fractions.get(name)
-        return None if fraction is None else round(fraction * 100)
+        if self.watch is None:
+            with self._lock:
+                return self._written.get(name)
+        try:
+            data = json.loads(self.watch.read_bytes(_progress_key(name)))
+        except (FileNotFoundError, ValueError, BadInputError):
+            return None
+        value = data.get("percent") if isinstance(data, dict) else None
+        return value if isinstance(value, int) else None
+
+
+def _progress_key(name: str) -> str:
+    return f"{PROGRESS}{check_key(name)}.json"
 
 
 class Library:
-    def __init__(self, watch: Store, public: Store, progress: ProgressBoard, public_base_url: str | None = None
-                 ) -> None:
+    def __init__(self, watch: Store, public: Store, progress: ProgressBoard, public_base_url: str | None = None,
+                 *, serve_originals: bool = False) -> None:
+        self.serve_originals = serve_originals  # otherwise original/ is not linked (it is not served)
+        self._cache: dict[str, tuple[tuple[object, ...], Manifest | None]] = {}
+        self._cache_lock = threading.Lock()
         self.watch = watch
         self.public = public
         self.progress = progress
@@ -59,16 +148,53 @@ class Library:
 
     def assets(self) -> list[dict[str, Any]]:
         """Every asset, newest first: manifests plus uploads not yet picked up."""
+        return self.page(AssetQuery(limit=None)).items
+
+    def page(self, query: AssetQuery) -> AssetPage:
+        """One page of assets. Sorting, the name search and the cursor use the listings alone
+        (newest: the manifest's or upload's time of writing); state and kind filters read the
+        manifests, through a cache keyed by each object's size and time, so repeat pages are fast."""
         waiting = self._waiting()
-        views = {}
+        entries: dict[str, float] = {}
+        keys: dict[str, ObjectInfo] = {}
         for info in self.public.list(JSON):
-            manifest = read_manifest(self.public, info.key)
-            if manifest is not None:
-                views[manifest.name] = self.view(manifest, waiting.get(manifest.name))
+            if not info.key.endswith(".json") or is_ignored(info.key):
+                continue
+            name = info.key[len(JSON):-len(".json")]
+            entries[name], keys[name] = info.modified or 0.0, info
         for name, upload in waiting.items():
-            if name not in views:
-                views[name] = self._queued(name, upload)
-        return sorted(views.values(), key=lambda v: v["updated_at"], reverse=True)
+            entries[name] = max(entries.get(name, 0.0), upload.modified or 0.0)
+        needle = query.search.casefold()
+        names = [n for n in entries if needle in n.casefold()]
+        if query.sort == "name":
+            names.sort(key=str.casefold)
+        else:
+            names.sort(key=lambda n: (entries[n], n), reverse=query.sort != "oldest")
+        views: list[dict[str, Any]] = []
+        position = query.offset
+        while position < len(names) and (query.limit is None or len(views) < query.limit):
+            name = names[position]
+            position += 1
+            manifest = self._cached(keys[name]) if name in keys else None
+            view = self.view(manifest, waiting.get(name)) if manifest else self._queued(name, waiting.get(name))
+            if query.state and view["state"] != query.state or query.kind and view["kind"] != query.kind:
+                continue
+            views.append(view)
+        more = position < len(names)
+        return AssetPage(views, encode_cursor(position) if more else None, len(names))
+
+    def _cached(self, info: ObjectInfo) -> Manifest | None:
+        key, stamp = info.key, (info.size, info.modified, info.etag)
+        with self._cache_lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        manifest = read_manifest(self.public, key)
+        with self._cache_lock:
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = (stamp, manifest)
+        return manifest
 
     def asset(self, name: str) -> dict[str, Any] | None:
         check_key(name)
@@ -105,7 +231,7 @@ class Library:
         return {
             "manifest": self.url(f"{JSON}{manifest.name}.json"),
             "thumbnail": self.url(manifest.thumbnail) if manifest.thumbnail else None,
-            "original": self.url(manifest.original) if manifest.original else None,
+            "original": self.url(manifest.original) if manifest.original and self.serve_originals else None,
             "outputs": [{**_output_dict(o), "url": self.url(o.key), "label": _label(o.key, o.rung)}
                         for o in manifest.outputs],
             "captions": [{"url": self.url(c.key), "language": c.language, "label": c.language or "captions",

@@ -10,13 +10,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from avpipe.config import ENV_CHUNK_SIZE, ENV_MAX_UPLOAD, ENV_PUBLIC_BASE_URL, ENV_TOKEN, ENV_UPLOAD_TIMEOUT
+from avpipe.config import (
+    ENV_ALLOWED_HOSTS,
+    ENV_CHUNK_SIZE,
+    ENV_MAX_CONNECTIONS,
+    ENV_MAX_UPLOAD,
+    ENV_PRIVATE,
+    ENV_PUBLIC_BASE_URL,
+    ENV_SERVE_ORIGINALS,
+    ENV_TOKEN,
+    ENV_UPLOAD_TIMEOUT,
+)
 from avpipe.errors import ConfigurationError
 
 MB = 1024 * 1024
 DEFAULT_MAX_UPLOAD = 2 * 1024 * MB
 DEFAULT_CHUNK_SIZE = 4 * MB
 DEFAULT_UPLOAD_TIMEOUT_S = 6 * 3600.0
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts",
                     ".wmv", ".flv", ".3gp", ".mxf", ".vob")
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff")
@@ -35,6 +46,19 @@ class WebSettings:
     chunk_bytes: int = DEFAULT_CHUNK_SIZE
     upload_timeout_s: float = DEFAULT_UPLOAD_TIMEOUT_S
     accepted_extensions: tuple[str, ...] = ACCEPTED_EXTENSIONS
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides the loopback ones
+    private: bool = False  # reads need the token too
+    serve_originals: bool = False  # original/ is downloadable (always as an attachment)
+    header_timeout_s: float = 10.0  # a connection that has not sent a whole request head by then is closed
+    body_timeout_s: float = 30.0  # an upload whose body stalls this long is answered 408 and dropped
+    keep_alive_s: float = 5.0
+    max_connections: int = 1000  # beyond this many at once: 503
+    max_uploads_per_client: int = 8  # request bodies one client address sends at once (per process); more: 429
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every Host name the app answers (DNS rebinding: anything else is refused)."""
+        return LOOPBACK_HOSTS + self.allowed_hosts
 
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1 or self.chunk_bytes < 1:
@@ -58,7 +82,21 @@ class WebSettings:
                 kwargs["upload_timeout_s"] = float(environ[ENV_UPLOAD_TIMEOUT])
             except ValueError as exc:
                 raise ConfigurationError(f"{ENV_UPLOAD_TIMEOUT} must be a number of seconds.") from exc
+        if environ.get(ENV_ALLOWED_HOSTS):
+            kwargs["allowed_hosts"] = tuple(h.strip().lower() for h in environ[ENV_ALLOWED_HOSTS].split(",")
+                                            if h.strip())
+        kwargs["private"] = _flag(environ.get(ENV_PRIVATE))
+        kwargs["serve_originals"] = _flag(environ.get(ENV_SERVE_ORIGINALS))
+        if environ.get(ENV_MAX_CONNECTIONS):
+            raw = environ[ENV_MAX_CONNECTIONS].strip()
+            if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+                raise ConfigurationError(f"{ENV_MAX_CONNECTIONS} must be a positive whole number.")
+            kwargs["max_connections"] = int(raw)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_size(name: str, text: str) -> int:

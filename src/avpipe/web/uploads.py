@@ -8,23 +8,34 @@ came, duplicates simply overwritten - they are assembled into ``inputs/<name>`` 
 atomic write and removed. A count or size that does not add up, or a size over the
 limit, removes the whole upload and is reported; parts left alone longer than the
 timeout are swept away. The pipeline only ever sees complete files.
+
+Two clients sending the same name at once are never spliced: each request carries an
+``owner`` (the client's ``upload_id`` field when it sends one, else its address) kept in
+the upload record, and parts from another owner are refused with 409 while the first
+upload is active (its newest part younger than ``CONFLICT_WINDOW_S``). A complete set of
+parts whose assembly was interrupted (a crash, ``kill -9``) is assembled at start-up
+(:meth:`ChunkedUploads.recover`) and whenever a client asks for the upload's status.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import logging
+import os
 import posixpath
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from avpipe.errors import BadInputError
+from avpipe.errors import AvpipeError, BadInputError
 from avpipe.keys import INPUTS
 from avpipe.storage.base import Store
 from avpipe.web.names import extension_of, safe_upload_name
@@ -33,6 +44,8 @@ from avpipe.web.settings import WebSettings
 log = logging.getLogger(__name__)
 _PART = re.compile(r"\.CHUNK(\d+)$")
 MAX_CHUNKS = 100_000
+MAX_UPLOAD_ID = 128
+CONFLICT_WINDOW_S = 600.0  # an upload idle longer than this may be taken over by another client
 
 
 class UploadRejected(BadInputError):
@@ -59,6 +72,7 @@ class ChunkRequest:
     chunk: int
     chunks: int
     total: int | None = None  # the whole file's size, when the client says it
+    owner: str = ""  # who sends it: "id:<upload_id>" or "addr:<client address>"
 
 
 @dataclass(frozen=True)
@@ -88,8 +102,8 @@ def concatenate(store: Store, parts: Sequence[str], target: str) -> None:
     store.compose(list(parts), target)
 
 
-def parse_chunk_request(fields: Mapping[str, str], fallback_name: str | None, settings: WebSettings
-                        ) -> ChunkRequest:
+def parse_chunk_request(fields: Mapping[str, str], fallback_name: str | None, settings: WebSettings,
+                        client: str = "") -> ChunkRequest:
     """Validate plupload's form fields (``name``, ``chunk``, ``chunks``; our page adds ``total``)."""
     raw_name = fields.get("name") or fallback_name
     if not raw_name:
@@ -105,14 +119,23 @@ def parse_chunk_request(fields: Mapping[str, str], fallback_name: str | None, se
         raise UploadRejected(f"Chunk {chunk} of {chunks} is out of range.")
     if total > settings.max_upload_bytes:
         raise UploadTooLarge(f"The file is {total} bytes; the limit is {settings.max_upload_bytes}.")
-    return ChunkRequest(name, chunk, chunks, total if total >= 0 else None)
+    owner = upload_owner(fields.get("upload_id", ""), client)
+    return ChunkRequest(name, chunk, chunks, total if total >= 0 else None, owner)
+
+
+def upload_owner(upload_id: str, client: str) -> str:
+    """Who an upload belongs to: the client's ``upload_id`` when it sends one, else its address."""
+    upload_id = upload_id.strip()
+    if len(upload_id) > MAX_UPLOAD_ID or not upload_id.isprintable():
+        raise UploadRejected("The field 'upload_id' is too long or not printable.")
+    return f"id:{upload_id}" if upload_id else f"addr:{client}"
 
 
 def _integer(fields: Mapping[str, str], key: str, default: int) -> int:
     raw = fields.get(key, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 15:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 15:
         raise UploadRejected(f"The field {key!r} must be a whole number.")
     return int(raw)
 
@@ -127,6 +150,7 @@ class ChunkedUploads:
         self.assembler = assembler
         self.clock = clock
         self.received: Counter[tuple[str, int]] = Counter()  # (name, chunk) -> times stored
+        self.temp_folder = store.scratch_dir()  # where request bodies are spooled (adopted without a copy)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -137,7 +161,7 @@ class ChunkedUploads:
             stored = self.stored_parts(request.name)
             stored.pop(request.chunk, None)
             self._check_limits(request, stored, size)
-            self.store.put(_part_key(request.name, request.chunk), data)
+            self.store.adopt(_part_key(request.name, request.chunk), data)
             self.received[(request.name, request.chunk)] += 1
             stored[request.chunk] = size
             log.info("upload %s: chunk %d/%d stored (%d bytes)", request.name, request.chunk + 1, request.chunks,
@@ -147,18 +171,53 @@ class ChunkedUploads:
             return self._assemble(request, stored)
 
     def status(self, raw_name: str) -> dict[str, Any]:
-        """What is stored of an upload, so a client resends only the missing parts."""
+        """What is stored of an upload, so a client resends only the missing parts.
+
+        A complete set of parts (an assembly cut short by a crash) is assembled first.
+        """
         name = safe_upload_name(raw_name)
+        self._finish_if_complete(name)
         meta = self._meta(name) or {}
         stored = self.stored_parts(name)
-        return {"name": name, "chunks": meta.get("chunks"), "total": meta.get("total"),
-                "stored": sorted(stored), "sizes": {str(i): s for i, s in sorted(stored.items())},
+        chunks = meta.get("chunks")
+        missing = [i for i in range(chunks) if i not in stored] if isinstance(chunks, int) else []
+        return {"name": name, "chunks": chunks, "total": meta.get("total"),
+                "stored": sorted(stored), "missing": missing, "sizes": {str(i): s for i, s in sorted(stored.items())},
                 "exists": self.store.exists(INPUTS + name)}
 
-    def cancel(self, raw_name: str) -> int:
-        """Remove every stored part of an upload; the number of parts removed."""
+    def recover(self) -> list[str]:
+        """At start-up: assemble every upload whose parts all arrived (a crash cut its assembly short)."""
+        names = {name for info in self.store.list(INPUTS) if (name := _upload_of(info.key)) is not None}
+        return [name for name in sorted(names) if self._finish_if_complete(name)]
+
+    def _finish_if_complete(self, name: str) -> bool:
+        with self._lock(name):
+            meta = self._meta(name)
+            chunks = meta.get("chunks") if meta else None
+            if not isinstance(chunks, int) or chunks < 1:
+                return False
+            stored = self.stored_parts(name)
+            if sorted(stored) != list(range(chunks)):
+                return False
+            total = meta.get("total") if meta else None
+            request = ChunkRequest(name, chunks - 1, chunks, total if isinstance(total, int) else None)
+            try:
+                self._assemble(request, stored)
+            except UploadConflict:
+                return False
+            log.info("upload %s: a complete set of parts was found and assembled", name)
+            return True
+
+    def cancel(self, raw_name: str, owner: str = "") -> int:
+        """Remove every stored part of an upload; the number of parts removed.
+
+        Another client's upload that is still active is refused (409), not removed.
+        """
         name = safe_upload_name(raw_name)
         with self._lock(name):
+            meta = self._meta(name) or {}
+            if owner and meta.get("owner", owner) != owner and self._active(name):
+                raise UploadConflict("Another upload of this file name is in progress; it was left alone.")
             return self._discard(name, "cancelled")
 
     def sweep(self) -> list[str]:
@@ -170,10 +229,16 @@ class ChunkedUploads:
                 newest[name] = max(newest.get(name, 0.0), info.modified or 0.0)
         cutoff = self.clock() - self.settings.upload_timeout_s
         abandoned = [name for name, modified in newest.items() if modified < cutoff]
+        swept = []
         for name in abandoned:
-            with self._lock(name):
-                self._discard(name, "abandoned: no part arrived within the timeout")
-        return abandoned
+            try:
+                with self._lock(name):
+                    self._discard(name, "abandoned: no part arrived within the timeout")
+            except (OSError, AvpipeError) as exc:  # one hostile or stuck name must not stop the sweep
+                log.warning("could not sweep the abandoned upload %a: %s", name, exc)
+                continue
+            swept.append(name)
+        return swept
 
     def stored_parts(self, name: str) -> dict[int, int]:
         """Part number -> size of every stored part of ``name``."""
@@ -186,19 +251,48 @@ class ChunkedUploads:
         return parts
 
     # --- internals -------------------------------------------------------------------
-    def _lock(self, name: str) -> threading.Lock:
+    @contextlib.contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        """One request at a time per upload name: across threads, and across server processes
+        (``serve --web-workers N``) with a lock file in the store's scratch folder."""
         with self._guard:
-            return self._locks.setdefault(name, threading.Lock())
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if self.temp_folder is None:
+                yield
+                return
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:32]
+            with open(os.path.join(self.temp_folder, f"upload-lock-{digest}"), "a+b") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _check_meta(self, request: ChunkRequest) -> None:
         meta = self._meta(request.name)
+        if meta is not None and meta.get("owner", request.owner) != request.owner:
+            if self._active(request.name):
+                raise UploadConflict("Another upload of this file name is in progress; try again later or "
+                                     "rename the file.")
+            self._discard(request.name, "taken over by a new upload after it stalled")
+            meta = None
         if meta is None:
-            body = {"chunks": request.chunks, "total": request.total, "started": self.clock()}
+            body = {"chunks": request.chunks, "total": request.total, "started": self.clock(),
+                    "owner": request.owner}
             self.store.put(_meta_key(request.name), json.dumps(body).encode(), content_type="application/json")
         elif meta.get("chunks") != request.chunks or meta.get("total") != request.total:
             self._discard(request.name, "chunk count or size changed mid-upload")
             raise UploadConflict("The chunk count or file size changed during the upload; it was discarded. "
                                  "Start it again.")
+
+    def _active(self, name: str) -> bool:
+        """Whether a part of ``name`` arrived within the conflict window."""
+        prefix = f"{INPUTS}{name}.CHUNK"
+        stamps = [info.modified or 0.0 for info in self.store.list(prefix)]
+        meta_stamp = (self._meta(name) or {}).get("started", 0.0)
+        newest = max([*stamps, meta_stamp if isinstance(meta_stamp, (int, float)) else 0.0])
+        return self.clock() - newest < CONFLICT_WINDOW_S
 
     def _check_limits(self, request: ChunkRequest, others: dict[int, int], size: int) -> None:
         running = sum(others.values()) + size

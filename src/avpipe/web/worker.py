@@ -10,12 +10,14 @@ import logging
 import threading
 from collections.abc import Callable
 
+from avpipe.errors import AvpipeError
 from avpipe.keys import INPUTS, AssetKeys
 from avpipe.manifest.model import Status
 from avpipe.manifest.repository import load_manifest
 from avpipe.pipeline.local_runtime import LocalRuntime
 from avpipe.pipeline.retry import retry_source
 from avpipe.watch import Watcher
+from avpipe.web.tus import TusUploads
 from avpipe.web.uploads import ChunkedUploads, UploadConflict
 
 log = logging.getLogger(__name__)
@@ -75,10 +77,11 @@ class PipelineWorker:
     def _sweep_loop(self) -> None:
         while not self._stopped.wait(self.sweep_every_s):
             _guarded(self.uploads.sweep, "sweeping abandoned uploads")
+            _guarded(TusUploads(self.uploads.store, self.uploads.settings).sweep, "sweeping abandoned tus uploads")
 
 
 def _guarded(action: Callable[[], object], what: str) -> None:
     try:
         action()
-    except OSError as exc:  # a storage hiccup must not end the loop; the next round tries again
+    except (OSError, AvpipeError) as exc:  # a storage hiccup or a hostile name must not end the loop
         log.error("%s failed: %s", what, exc)

@@ -21,12 +21,14 @@ async function load() {
 }
 
 function render(asset) {
-  const head = el("div", { class: "asset-head" }, el("h1", { text: asset.name }), badge(asset.state),
+  const head = el("div", { class: "asset-head" }, el("h1", { text: asset.title || asset.name }), badge(asset.state),
     el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }));
   const parts = [head];
+  if (asset.description) parts.push(el("p", { class: "lede description", text: asset.description }));
+  if ((asset.tags || []).length) parts.push(el("p", { class: "tags", text: asset.tags.join(" · ") }));
   if (asset.state === "failed" && asset.error) parts.push(failure(asset));
   const side = el("aside", { class: "panel" }, el("h2", { text: "Details" }), facts(asset),
-    el("h2", { text: "Files" }), links(asset));
+    el("h2", { text: "Files" }), links(asset), editor(asset), remover(asset));
   parts.push(el("div", { class: "asset-layout" }, el("section", { class: "panel player" }, player(asset)), side));
   if ((asset.history || []).length) {
     parts.push(el("h2", { text: "History" }), el("ol", { class: "history" },
@@ -55,6 +57,48 @@ function failure(asset) {
   return el("div", { class: "failure" },
     el("div", {}, el("strong", { text: `Failed at ${asset.error.step}: ` }), el("span", { class: "reason", text: asset.error.reason })),
     button);
+}
+
+function editor(asset) {
+  if (asset.state === "processing" || asset.state === "queued") return null;
+  const title = el("input", { name: "title", maxlength: "200", value: asset.title || "" });
+  const description = el("textarea", { name: "description", maxlength: "5000", rows: "3" });
+  description.value = asset.description || "";
+  const tags = el("input", { name: "tags", value: (asset.tags || []).join(", "), placeholder: "comma-separated" });
+  const status = el("span", { class: "edit-status" });
+  const form = el("form", { class: "edit" }, el("h2", { text: "Labels" }),
+    el("label", {}, "Title ", title), el("label", {}, "Description ", description), el("label", {}, "Tags ", tags),
+    el("button", { type: "submit", text: "Save" }), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { title: title.value.trim() || null, description: description.value.trim() || null,
+      tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean) };
+    try {
+      const updated = await api(apiAssetUrl(asset.name), { method: "PATCH", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json" } });
+      render(updated);
+      shownState = updated.state;
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  });
+  return form;
+}
+
+function remover(asset) {
+  if (asset.state === "processing" || asset.state === "queued") return null;
+  return el("button", { type: "button", class: "delete", text: "Delete this asset",
+    onclick: async (event) => {
+      if (!confirm(`Delete ${asset.name} with every output and its original? This cannot be undone.`)) return;
+      event.target.disabled = true;
+      try {
+        await api(apiAssetUrl(asset.name), { method: "DELETE" });
+        location.assign("/library");
+      } catch (error) {
+        event.target.disabled = false;
+        event.target.textContent = `Delete (${error.message})`;
+      }
+    } });
 }
 
 function player(asset) {

@@ -1,15 +1,24 @@
 // The library page: every asset with its thumbnail, facts, state and outputs; refreshed while work runs.
-import { api, assetUrl, badge, el, formatDuration, retry, stateText } from "./common.js";
+import { assetUrl, authHeaders, badge, el, formatDuration, retry, stateText } from "./common.js";
 
 const grid = document.getElementById("assets");
 const summary = document.getElementById("summary");
+const PAGE = 60;
 let timer = null;
+let shown = PAGE;  // how many of the newest assets the page lists; "Show more" adds a page
+let total = 0;
 
 async function refresh() {
   clearTimeout(timer);
   let assets = [];
   try {
-    assets = await api("/api/assets");
+    const response = await fetch(`/api/assets?limit=${shown}`, { headers: authHeaders() });
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new Error((body && body.error && body.error.message) || `${response.status} ${response.statusText}`);
+    }
+    assets = await response.json();
+    total = Number(response.headers.get("X-Total-Count") || assets.length);
     render(assets);
   } catch (error) {
     summary.textContent = `Could not load the library: ${error.message}`;
@@ -25,7 +34,10 @@ function render(assets) {
     ? `${assets.length} asset${assets.length === 1 ? "" : "s"}: ` +
       Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(", ")
     : "No assets yet. Upload something first.";
-  grid.replaceChildren(...assets.map(card));
+  if (total > assets.length) summary.textContent += ` (the newest ${assets.length} of ${total} shown)`;
+  const more = el("button", { type: "button", class: "more", text: "Show more",
+    onclick: () => { shown += PAGE; refresh(); } });
+  grid.replaceChildren(...assets.map(card), ...(total > assets.length ? [more] : []));
 }
 
 function card(asset) {
@@ -37,7 +49,8 @@ function card(asset) {
   const facts = [asset.kind || "upload", media.duration_s ? formatDuration(media.duration_s) : null,
     media.video ? `${media.video.display_width}×${media.video.display_height}` : null].filter(Boolean).join(" · ");
   const body = el("div", { class: "body" },
-    el("a", { class: "title", href: assetUrl(asset.name), text: asset.name }),
+    el("a", { class: "title", href: assetUrl(asset.name), text: asset.title || asset.name }),
+    (asset.tags || []).length ? el("div", { class: "tags", text: asset.tags.join(" · ") }) : null,
     el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" })),
     el("div", { class: "facts", text: facts }));
   if (asset.state === "processing") {

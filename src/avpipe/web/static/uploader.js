@@ -1,5 +1,6 @@
 // A small chunked uploader speaking plupload's multipart protocol
-// (fields name, chunk, chunks, file field "file"; we also send total, the file size).
+// (fields name, chunk, chunks, file field "file"; we also send total, the file size, and
+// upload_id, a fingerprint of the file, so two people sending the same name are never spliced).
 // Before sending it asks the server which chunks are already stored and skips them,
 // so an interrupted upload resumes. A failed chunk is retried with a growing pause.
 
@@ -19,6 +20,11 @@ export class ChunkedUpload {
     this.xhr = null;
     this.cancelled = false;
     this.result = null;
+    this.uploadId = `${file.name}|${file.size}|${file.lastModified || 0}`;
+  }
+
+  query() {
+    return `name=${encodeURIComponent(this.file.name)}&upload_id=${encodeURIComponent(this.uploadId)}`;
   }
 
   chunkBytes(index) {
@@ -45,7 +51,7 @@ export class ChunkedUpload {
   }
 
   async loadStored() {
-    const url = `/upload/status?name=${encodeURIComponent(this.file.name)}`;
+    const url = `/upload/status?${this.query()}`;
     const response = await fetch(url, { headers: this.headers });
     if (!response.ok) throw new Error(await errorMessage(response));
     const status = await response.json();
@@ -83,6 +89,7 @@ export class ChunkedUpload {
     form.append("chunk", String(index));
     form.append("chunks", String(this.chunks));
     form.append("total", String(this.file.size));
+    form.append("upload_id", this.uploadId);
     form.append("file", this.file.slice(start, start + this.chunkSize), "blob");
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
@@ -111,7 +118,7 @@ export class ChunkedUpload {
   }
 
   async discard() {
-    const url = `/upload?name=${encodeURIComponent(this.file.name)}`;
+    const url = `/upload?${this.query()}`;
     await fetch(url, { method: "DELETE", headers: this.headers });
     this.stored = new Set();
   }
