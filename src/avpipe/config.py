@@ -33,6 +33,7 @@ ENV_MAX_FRAME_RATE = "AVPIPE_MAX_FRAME_RATE"
 ENV_MAX_INPUT_BYTES = "AVPIPE_MAX_INPUT_BYTES"
 ENV_TRANSIENT_RETRIES = "AVPIPE_TRANSIENT_RETRIES"
 ENV_CLAIM_TTL_S = "AVPIPE_CLAIM_TTL_S"
+ENV_CAPTION_TIMEOUT_S = "AVPIPE_CAPTION_TIMEOUT_S"  # seconds one caption conversion may take
 ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
 ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
 ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
@@ -115,6 +116,7 @@ class Settings:
     sns_topic_arn: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    caption_timeout_s: float = 60.0  # a caption conversion running longer is refused (bad input)
     measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
 
     def __post_init__(self) -> None:
@@ -137,6 +139,7 @@ class Settings:
         _require(self.claim_ttl_s > 0, ENV_CLAIM_TTL_S, "must be greater than 0", self.claim_ttl_s)
         _require(self.watch_quiet_s >= 0, ENV_WATCH_QUIET_S, "must not be negative", self.watch_quiet_s)
         _require(self.watch_stable_polls >= 1, ENV_WATCH_STABLE_POLLS, "must be at least 1", self.watch_stable_polls)
+        _require(self.caption_timeout_s > 0, ENV_CAPTION_TIMEOUT_S, "must be greater than 0", self.caption_timeout_s)
         if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
             raise ConfigurationError(f"{ENV_WEBHOOK_URL} must be an http(s) URL; got {self.webhook_url!r}.")
 
@@ -199,6 +202,8 @@ class Settings:
             kwargs["watch_stable_polls"] = _number(ENV_WATCH_STABLE_POLLS, environ[ENV_WATCH_STABLE_POLLS], int)
         if environ.get(ENV_TRANSIENT_RETRIES):
             kwargs["transient_retries"] = _number(ENV_TRANSIENT_RETRIES, environ[ENV_TRANSIENT_RETRIES], int)
+        if environ.get(ENV_CAPTION_TIMEOUT_S):
+            kwargs["caption_timeout_s"] = _number(ENV_CAPTION_TIMEOUT_S, environ[ENV_CAPTION_TIMEOUT_S], float)
         if environ.get(ENV_QUALITY):
             kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
         return cls(**kwargs)  # type: ignore[arg-type]

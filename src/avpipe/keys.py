@@ -120,8 +120,19 @@ class AssetKeys:
         return f"{self.rendition_base}{modifier}{extension}"
 
     def caption(self, language: str | None = None) -> str:
+        """``closed-caption/<name>.vtt``, or ``<name>.<language>.vtt`` for a BCP 47 tag."""
+        if language is not None and not is_language_suffix(language):
+            raise ValueError(f"{language!r} is not a language tag")
         suffix = f".{language}" if language else ""
         return f"{CLOSED_CAPTION}{self.name}{suffix}.vtt"
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def is_language_suffix(text: str) -> bool:
+    """Whether ``text`` has the shape of a language tag (letters, digits, ``-``): no ``.`` or ``/``."""
+    return bool(_LANGUAGE_TAG.match(text))
 
 
 def published_key(staging_key: str) -> str:

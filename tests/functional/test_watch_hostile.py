@@ -225,30 +225,28 @@ def test_temporary_files_of_killed_runs_are_removed_at_start_up(tmp_path: Path) 
 
 def test_lock_and_scratch_files_are_never_served(tmp_path: Path) -> None:
     import http.client
+    from urllib.parse import urlsplit
 
-    from avpipe.web.server import AppServer, build_app
+    from avpipe.web.server import start
     from avpipe.web.settings import WebSettings
 
-    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path))
+    settings = Settings(data_dir=tmp_path)
+    runtime = LocalRuntime.from_settings(settings)
     runtime.public.put_if("json/a.json", b"{}", version=None)  # a conditional write: the folder's lock file
     scratch = Path(runtime.public.scratch_dir(), "half-made_720p.mp4")
     scratch.write_bytes(b"partial rendition")
-    app, _ = build_app(runtime, WebSettings())
-    server = AppServer(("127.0.0.1", 0), app)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    running = start(settings, WebSettings(), port=0)
+    address = urlsplit(running.url)
     try:
         statuses = {}
         paths = ("/files/json/.avpipe-tmp-lock", "/files/.avpipe-tmp-scratch/half-made_720p.mp4", "/files/json/a.json")
         for path in paths:
-            connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+            connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
             connection.request("GET", path)
             statuses[path] = connection.getresponse().status
             connection.close()
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        running.stop()
     assert statuses == {"/files/json/.avpipe-tmp-lock": 404, "/files/.avpipe-tmp-scratch/half-made_720p.mp4": 404,
                         "/files/json/a.json": 200}
 

@@ -28,7 +28,8 @@ from avpipe.packaging.plan import (
 
 def test_avpipe_requirements_are_split_between_function_and_layers() -> None:
     plan = plan_package(avpipe_requirements())
-    assert [distribution_name(r) for r in plan.function_requirements] == ["pycaption"]
+    function = [distribution_name(r) for r in plan.function_requirements]
+    assert function == ["pycaption", "langcodes", "charset-normalizer"]
     assert distribution_name(plan.pymediainfo_requirement) == "pymediainfo"
     assert distribution_name(plan.ffmpeg_requirement) == "imageio-ffmpeg"
 

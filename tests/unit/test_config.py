@@ -29,6 +29,7 @@ from avpipe.errors import ConfigurationError
     ("AVPIPE_WATCH_QUIET_S", "-1"),
     ("AVPIPE_WATCH_STABLE_POLLS", "0"),
     ("AVPIPE_QUALITY", "maybe"),
+    ("AVPIPE_CAPTION_TIMEOUT_S", "0"),
 ])
 def test_a_bad_value_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError) as caught:

@@ -15,6 +15,8 @@ import codecs
 import logging
 import re
 
+import charset_normalizer
+
 from avpipe.captions.model import DEFAULT_MAX_CAPTION_BYTES
 from avpipe.errors import CaptionError
 
@@ -34,6 +36,13 @@ _BYTE_ORDER_MARKS: tuple[tuple[bytes, str], ...] = (
 _LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
 # Unicode category Cc, less tab and line feed (carriage returns are gone by then).
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Legacy encodings told apart by charset-normalizer (maintained, pure Python); the
+# Western code pages are candidates too, so that an accented Latin text is not taken
+# for Chinese. Candidates whose chaos is this close to the best one count as a tie.
+_EAST_ASIAN = ("gb18030", "big5", "cp932", "euc_jp", "cp949")
+_WESTERN = ("cp1252", "latin_1")
+_AMBIGUOUS_CHAOS = 0.1
+_C0_CONTROL_RE = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_CONTROL_RATIO = 0.01
 _MAX_STRAY_CONTROLS = 2
 
@@ -64,12 +73,39 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    legacy = _detect_legacy_encoding(data)
+    if legacy is not None:
+        logger.info("caption file is not UTF-8; decoded it as %s", legacy)
+        return data.decode(legacy)
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     logger.debug("caption file is not UTF-8; decoded it as a Windows/Latin-1 code page")
     return text
+
+
+def _detect_legacy_encoding(data: bytes) -> str | None:
+    """An East-Asian multi-byte encoding charset-normalizer is sure of; None for a Western one.
+
+    CaptionError when the file looks like a non-Latin script (more bytes above 0x7F
+    than ASCII letters) but no one encoding fits clearly better than the others.
+    """
+    matches = list(charset_normalizer.from_bytes(data, cp_isolation=[*_EAST_ASIAN, *_WESTERN]))
+    if matches and matches[0].encoding in _WESTERN:
+        return None
+    plausible = [m for m in matches if m.chaos <= matches[0].chaos + _AMBIGUOUS_CHAOS] if matches else []
+    if plausible and len({str(m) for m in plausible}) == 1:
+        return str(plausible[0].encoding)
+    high = sum(1 for byte in data if byte > 0x7F)
+    letters = sum(1 for byte in data if 0x61 <= (byte | 0x20) <= 0x7A)
+    binary = b"\x00" in data or len(_C0_CONTROL_RE.findall(data)) > _MAX_STRAY_CONTROLS
+    if not binary and (plausible or high > letters):
+        raise CaptionError(
+            "The caption file is not UTF-8 and its text encoding could not be determined with "
+            "confidence; save it as UTF-8 and upload it again."
+        )
+    return None
 
 
 def _decode_marked(data: bytes, encoding: str) -> str:

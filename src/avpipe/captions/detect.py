@@ -16,9 +16,8 @@ from collections.abc import Callable
 from pycaption import DFXPReader, SAMIReader, SCCReader, SRTReader, WebVTTReader
 
 from avpipe.captions.model import CaptionFormat
+from avpipe.captions.scc import SCC_HEADER, SCC_LINE_RE
 from avpipe.errors import CaptionError
-
-SCC_HEADER = "Scenarist_SCC V1.0"
 
 #: An SRT timing line; the fraction may use "," (the norm) or "." (a common slip).
 SRT_TIMING_RE = re.compile(
@@ -65,7 +64,8 @@ def _is_webvtt(text: str) -> bool:
 
 def _is_scc(text: str) -> bool:
     lines = first_lines(text, 1)
-    return bool(SCCReader().detect(text)) or lines[0].strip() == SCC_HEADER
+    first = lines[0].strip()
+    return bool(SCCReader().detect(text)) or first == SCC_HEADER or bool(SCC_LINE_RE.match(first))
 
 
 def _is_srt(text: str) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pycaption import Caption, CaptionSet, DFXPReader, SAMIReader, SCCReader, WebVTTReader
+from pycaption import Caption, CaptionSet, DFXPReader, SAMIReader, WebVTTReader
 from pycaption.exceptions import (
     CaptionLineLengthError,
     CaptionReadNoCaptions,
@@ -21,8 +21,9 @@ from pycaption.exceptions import (
     CaptionReadTimingError,
 )
 
-from avpipe.captions.detect import SCC_HEADER
+from avpipe.captions.language import canonical_language
 from avpipe.captions.model import CaptionFormat
+from avpipe.captions.scc import CompleteSCCReader, with_header_first
 from avpipe.captions.srt import SRT_LANGUAGE_KEY, read_srt
 from avpipe.captions.ttml import TtmlDocument, prepare_ttml
 from avpipe.errors import CaptionError
@@ -59,11 +60,13 @@ def read_tracks(text: str, caption_format: CaptionFormat) -> tuple[SourceTrack, 
         if caption_format is CaptionFormat.WEBVTT:
             caption_set = WebVTTReader().read(text.lstrip())
         elif caption_format is CaptionFormat.SCC:
-            caption_set = SCCReader().read(_scc_with_header_first(text))
+            caption_set = CompleteSCCReader().read(with_header_first(text))
         else:
             caption_set = SAMIReader().read(text)
     if caption_format is CaptionFormat.SAMI:
-        tracks = _tracks_by_language(caption_set, lambda key: _sami_language(text, key))
+        tracks = _tracks_by_language(
+            caption_set, lambda key: _sami_language(text, key), caption_format
+        )
         return tuple(sorted(tracks, key=_language_order))
     return _only_track(caption_set, caption_set.get_languages()[0])
 
@@ -100,19 +103,13 @@ def _only_track(caption_set: CaptionSet, key: str) -> tuple[SourceTrack, ...]:
     return (SourceTrack(None, captions, caption_set, key),)
 
 
-def _scc_with_header_first(text: str) -> str:
-    """pycaption wants the SCC header as the very first line, exactly."""
-    lines = text.lstrip().split("\n")
-    if lines[0].strip() == SCC_HEADER:
-        lines[0] = SCC_HEADER
-    return "\n".join(lines)
-
-
 def _read_dfxp(text: str) -> tuple[SourceTrack, ...]:
     with pycaption_errors(CaptionFormat.DFXP):
         document = prepare_ttml(text)
         caption_set = DFXPReader().read(document.text)
-    tracks = _tracks_by_language(caption_set, lambda key: _dfxp_language(document, key))
+    tracks = _tracks_by_language(
+        caption_set, lambda key: _dfxp_language(document, key), CaptionFormat.DFXP
+    )
     _check_dfxp_cue_count(document, tracks)
     return tracks
 
@@ -125,7 +122,11 @@ def _dfxp_language(document: TtmlDocument, key: str) -> str | None:
 
 def _check_dfxp_cue_count(document: TtmlDocument, tracks: tuple[SourceTrack, ...]) -> None:
     read = {track.language: len(track.captions) for track in tracks if track.captions}
-    expected = {language: count for language, count in document.expected_cues.items() if count}
+    expected: dict[str | None, int] = {}
+    for language, count in document.expected_cues.items():
+        if count:
+            canonical = canonical_language(language, CaptionFormat.DFXP.value)
+            expected[canonical] = expected.get(canonical, 0) + count
     if read != expected:
         raise CaptionError(
             "The DFXP/TTML file could not be read exactly: it has "
@@ -145,12 +146,14 @@ def _language_order(track: SourceTrack) -> tuple[bool, str]:
 
 
 def _tracks_by_language(
-    caption_set: CaptionSet, language_of: Callable[[str], str | None]
+    caption_set: CaptionSet,
+    language_of: Callable[[str], str | None],
+    caption_format: CaptionFormat,
 ) -> tuple[SourceTrack, ...]:
-    """One track per language; keys with the same language become one track."""
+    """One track per language (canonical BCP 47); keys with the same language become one track."""
     tracks: dict[str | None, SourceTrack] = {}
     for key in caption_set.get_languages():
-        language = language_of(key)
+        language = canonical_language(language_of(key), caption_format.value)
         captions = tuple(caption_set.get_captions(key))
         earlier = tracks.get(language)
         if earlier is not None:

@@ -35,7 +35,7 @@ def write_webvtt(track: SourceTrack, caption_format: CaptionFormat) -> VttTrack:
     _check_times(captions, caption_format)
     caption_set = _single_track_set(track, captions)
     with pycaption_errors(caption_format):
-        text = WebVTTWriter(relativize=False).write(caption_set, lang=track.key)
+        text = _without_blank_rows(WebVTTWriter(relativize=False).write(caption_set, lang=track.key))
     written = _written_timings(text)
     if text.count("-->") != len(written):
         raise CaptionError(
@@ -43,6 +43,15 @@ def write_webvtt(track: SourceTrack, caption_format: CaptionFormat) -> VttTrack:
         )
     _check_complete(captions, written, caption_format)
     return VttTrack(language=track.language, text=text, cue_count=len(written))
+
+
+def check_cues_match(
+    captions: list[Caption], written: list[Timing], caption_format: CaptionFormat
+) -> None:
+    """CaptionError unless ``written`` has every caption's times, and no others."""
+    captions = sorted(captions, key=lambda caption: caption.start)
+    _check_times(captions, caption_format)
+    _check_complete(captions, written, caption_format)
 
 
 def _single_track_set(track: SourceTrack, captions: list[Caption]) -> CaptionSet:
@@ -55,6 +64,25 @@ def _single_track_set(track: SourceTrack, captions: list[Caption]) -> CaptionSet
         regions=dict(source.get_regions()),
         visual_alignment_default=source.visual_alignment_default,
     )
+
+
+def _without_blank_rows(text: str) -> str:
+    """Drop the ``&nbsp;`` lines the writer puts for rows with nothing on them (SCC layouts).
+
+    A blank row shows nothing; as a line of cue text it would show a space-wide box
+    in players that paint cue backgrounds. A cue left with nothing is dropped.
+    """
+    blocks = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:
+            blocks.append(block)
+            continue
+        body = [line for line in lines[timing + 1 :] if line.strip() != "&nbsp;"]
+        if any(line.strip() for line in body) or not lines[timing + 1 :]:
+            blocks.append("\n".join(lines[: timing + 1] + body))
+    return "\n\n".join(blocks)
 
 
 def _check_times(captions: list[Caption], caption_format: CaptionFormat) -> None:
