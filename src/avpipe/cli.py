@@ -8,7 +8,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from avpipe import __version__
 from avpipe.config import ENV_DATA, Settings, parse_rungs
 from avpipe.errors import AvpipeError
 from avpipe.logs import configure_logging
-from avpipe.manifest.model import Manifest, Status
+from avpipe.manifest.model import Status
+from avpipe.outcome import Outcome
 
 log = logging.getLogger("avpipe.cli")
 
@@ -24,77 +26,108 @@ log = logging.getLogger("avpipe.cli")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _check_options(parser, args)
     try:
         settings = _settings(args)
-        configure_logging(args.verbose, settings.log_format)
+        configure_logging(args.verbose or 0, settings.log_format)
         result: int = args.command(args, settings)
         return result
     except AvpipeError as exc:
         print(f"avpipe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print("avpipe: interrupted.", file=sys.stderr)
         return 130
 
 
+# options shared by several subcommands: accepted before the subcommand too (avpipe --data D process x)
+_DATA, _LADDER, _VERBOSE = "data", "ladder", "verbose"
+_SHARED = {"data": _DATA, "rungs": _LADDER, "job_template": _LADDER, "verbose": _VERBOSE}
+
+
+def _add_shared(parser: argparse.ArgumentParser, groups: set[str], default: Any) -> None:
+    """The shared options of ``groups``; ``default=SUPPRESS`` on subcommands keeps a value given before them."""
+    if _DATA in groups:
+        parser.add_argument("--data", type=Path, default=default, help=f"data folder holding watch/ and public/ "
+                            f"(env {ENV_DATA}, default ./avpipe-data)")
+    if _LADDER in groups:
+        parser.add_argument("--rungs", default=default, help="ladder rungs, e.g. 360,480,720,1080 (1440 and 2160 "
+                            "available)")
+        parser.add_argument("--job-template", type=Path, default=default,
+                            help="a MediaConvert job.json to use instead of the packaged one")
+    if _VERBOSE in groups:
+        parser.add_argument("-v", "--verbose", action="count", default=default, help="-v: steps, -vv: ffmpeg commands")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", type=Path, help=f"data folder holding watch/ and public/ (env {ENV_DATA}, "
-                        "default ./avpipe-data)")
-    common.add_argument("--rungs", help="ladder rungs, e.g. 360,480,720,1080 (1440 and 2160 available)")
-    common.add_argument("--job-template", type=Path, help="a MediaConvert job.json to use instead of the packaged one")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="-v: steps, -vv: ffmpeg commands")
-    parser = argparse.ArgumentParser(prog="avpipe", description="Audio/video processing pipeline.")
+    parser = argparse.ArgumentParser(prog="avpipe", description="Audio/video processing pipeline.",
+                                     epilog="--data, --rungs, --job-template and -v may come before COMMAND too, "
+                                     "for the commands that use them; 'avpipe COMMAND --help' shows which.")
     parser.add_argument("--version", action="version", version=f"avpipe {__version__}")
+    _add_shared(parser, {_DATA, _LADDER, _VERBOSE}, None)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    p = sub.add_parser("process", parents=[common], help="put files into inputs/ and process them")
-    p.add_argument("files", nargs="+", type=Path)
-    p.set_defaults(command=cmd_process)
-    w = sub.add_parser("watch", parents=[common], help="process files appearing in inputs/ until interrupted")
-    w.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
-    w.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
-    w.set_defaults(command=cmd_watch)
-    j = sub.add_parser("jobs", parents=[common], help="list assets and their status")
-    j.add_argument("--status", choices=["processing", "complete", "failed"], help="only assets in this status")
-    j.set_defaults(command=cmd_jobs)
-    r = sub.add_parser("retry", parents=[common], help="process assets again from their kept upload or original")
-    r.add_argument("names", nargs="+", help="asset names as listed by 'avpipe jobs'")
-    r.set_defaults(command=cmd_retry)
-    d = sub.add_parser("demo", parents=[common], help="make a sample video with captions and process it")
-    d.set_defaults(command=cmd_demo)
-    pr = sub.add_parser("probe", parents=[common], help="print the analysed media facts as JSON")
-    pr.add_argument("file", type=Path)
-    pr.set_defaults(command=cmd_probe)
-    pl = sub.add_parser("plan", parents=[common], help="print what processing a file would produce")
-    pl.add_argument("file", type=Path)
+    every = {_DATA, _LADDER, _VERBOSE}
+
+    def command(name: str, groups: set[str], func: Any, help_text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+        _add_shared(p, groups, argparse.SUPPRESS)
+        p.set_defaults(command=func, groups=groups)
+        return p
+
+    p = command("process", every, cmd_process, "put files into inputs/ and process them now")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="audio, video or caption files (a folder needs --recursive)")
+    p.add_argument("-r", "--recursive", action="store_true", help="process the files inside folders given, "
+                   "keeping their sub-folders")
+    w = command("watch", every, cmd_watch, "process files appearing in inputs/ until interrupted")
+    _add_worker_options(w)
+    j = command("jobs", {_DATA, _VERBOSE}, cmd_jobs, "list assets and their status")
+    j.add_argument("--status", choices=[str(s) for s in Status], help="only assets in this status")
+    r = command("retry", every, cmd_retry, "process assets again from their kept upload or original")
+    r.add_argument("names", nargs="+", metavar="NAME", help="asset names as listed by 'avpipe jobs'")
+    r.add_argument("--force", action="store_true", help="also re-encode assets that are already complete")
+    command("demo", every, cmd_demo, "make a sample video with captions and process it")
+    pr = command("probe", {_VERBOSE}, cmd_probe, "print the analysed media facts as JSON")
+    pr.add_argument("file", type=Path, metavar="FILE", help="the audio, video or caption file to analyse")
+    pl = command("plan", every, cmd_plan, "print what processing a file would produce (runs nothing)")
+    pl.add_argument("file", type=Path, metavar="FILE", help="the file to plan for")
     pl.add_argument("--json", action="store_true", help="the whole plan as JSON")
     pl.add_argument("--estimate", action="store_true", help="measure this machine's encode speed first if it is "
                     "not yet (once; kept in ~/.cache/avpipe) so the local time is estimated too")
-    pl.set_defaults(command=cmd_plan)
-    sv = sub.add_parser("serve", parents=[common], help="the upload page and media library, with the pipeline")
+    sv = command("serve", every, cmd_serve, "the upload page and media library, with the pipeline")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
-    sv.add_argument("--workers", type=int, help="files processed at a time (default: number of cores)")
-    sv.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inputs/ (default 1)")
-    sv.add_argument("--web-workers", type=int, default=1, help="web server processes (default 1); they share "
-                    "nothing in memory and never transcode")
-    sv.set_defaults(command=cmd_serve)
-    _add_package_parser(sub)
-    _add_verify_parser(sub)
-    q = sub.add_parser("quality", parents=[common], help="measure VMAF of an asset's renditions against its source")
+    _add_worker_options(sv)
+    sv.add_argument("--web-workers", type=_positive(int), default=1, help="web server processes (default 1); "
+                    "they share nothing in memory and never transcode")
+    _add_package_options(command("package", {_VERBOSE}, cmd_package,
+                                 "build the AWS Lambda zip and layers and print the sam deploy command"))
+    vf = command("verify", {_DATA, _VERBOSE}, cmd_verify, "check published files against their manifests "
+                 "(present, same size, same digest); exit 1 when anything is wrong")
+    vf.add_argument("names", nargs="*", metavar="NAME", help="asset names as listed by 'avpipe jobs' (default: all)")
+    vf.add_argument("--decode", action="store_true", help="also decode each media file end to end with ffmpeg")
+    q = command("quality", {_DATA, _VERBOSE}, cmd_quality, "measure VMAF of an asset's renditions against its source")
     q.add_argument("target", metavar="FILE|NAME", help="the processed file (the source), or the asset's name")
-    q.set_defaults(command=cmd_quality)
     return parser
 
 
-def _add_verify_parser(sub: Any) -> None:
-    vf = sub.add_parser("verify", help="check published files against their manifests "
-                        "(present, same size, same digest); exit 1 when anything is wrong")
-    vf.add_argument("names", nargs="*", metavar="NAME", help="asset names as listed by 'avpipe jobs' (default: all)")
-    vf.add_argument("--decode", action="store_true", help="also decode each media file end to end with ffmpeg")
-    vf.add_argument("--data", type=Path, help=f"data folder holding watch/ and public/ (env {ENV_DATA}, "
-                    "default ./avpipe-data; AVPIPE_PUBLIC_URL for a bucket)")
-    vf.add_argument("-v", "--verbose", action="count", default=0, help="-v: each step, -vv: ffmpeg commands")
-    vf.set_defaults(command=cmd_verify, rungs=None, job_template=None)
+def _add_worker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=_positive(int), help="files processed at a time (default: number of cores)")
+    parser.add_argument("--poll", type=_positive(float), default=1.0,
+                        help="seconds between looks at inputs/ (default 1)")
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}")
+        return value
+
+    return parse
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,10 +157,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failures else 0
 
 
-def _add_package_parser(sub: Any) -> None:
+def _add_package_options(pk: argparse.ArgumentParser) -> None:
     from avpipe.packaging.plan import DEFAULT_OUT
 
-    pk = sub.add_parser("package", help="build the AWS Lambda zip and layers and print the sam deploy command")
     pk.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT}, "
                     "where template.yaml looks)")
     pk.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template (default "
@@ -137,16 +169,23 @@ def _add_package_parser(sub: Any) -> None:
     pk.add_argument("--email", help="NotificationEmail parameter: subscribe this address to job notifications")
     pk.add_argument("--region", help="AWS region for sam deploy (default: your AWS configuration's)")
     pk.add_argument("--function-only", action="store_true", help="build only function.zip (code changes)")
-    pk.add_argument("-v", "--verbose", action="count", default=0, help="-v: show the pip commands")
-    pk.set_defaults(command=cmd_package, data=None, rungs=None, job_template=None)
+
+
+def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A shared option given before a subcommand it does nothing for is an error, as it is after it."""
+    for dest, group in _SHARED.items():
+        if getattr(args, dest, None) is not None and group not in args.groups:
+            flag = "-v" if dest == "verbose" else "--" + dest.replace("_", "-")
+            parser.error(f"{flag} does nothing for '{args.command.__name__.removeprefix('cmd_')}'")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env(os.environ)
+    rungs = getattr(args, "rungs", None)
     return settings.with_overrides(
-        data_dir=args.data,
-        rungs=parse_rungs(args.rungs) if args.rungs else None,
-        job_template=args.job_template,
+        data_dir=getattr(args, "data", None),
+        rungs=parse_rungs(rungs) if rungs else None,
+        job_template=getattr(args, "job_template", None),
         workers=getattr(args, "workers", None),
     )
 
@@ -158,22 +197,71 @@ def _runtime(settings: Settings) -> Any:
 
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    files, problems = _inputs(args.files, args.recursive)
+    for problem in problems:
+        print(f"avpipe: {problem}", file=sys.stderr)
+    if not files:
+        return 1
     runtime = _runtime(settings)
-    rows, failures = [], 0
-    for path in args.files:
-        if not path.is_file():
-            rows.append((path.name, "-", "-", "failed"))
-            print(f"avpipe: {path}: no such file.", file=sys.stderr)
-            failures += 1
-            continue
-        row, reason = _outcome(path.name, runtime.process_key(runtime.submit_file(str(path))))
-        rows.append(row)
-        if reason is not None:
-            failures += 1
-            print(f"avpipe: {path.name}: {reason}", file=sys.stderr)
-    _print_table(("name", "kind", "outputs", "status"), rows)
+    with _reporting(runtime) as outcomes:
+        for path, name in files:
+            try:
+                runtime.process_key(runtime.submit_file(str(path), name))
+            except KeyboardInterrupt:
+                print(f"avpipe: interrupted while processing {name}; it is recorded as failed, and "
+                      "'avpipe retry' runs it again.", file=sys.stderr)
+                return 130
+    _print_table(("name", "kind", "outputs", "status"), [o.row for o in outcomes])
     print(f"outputs in {Path(runtime.public.url)}")
-    return 1 if failures else 0
+    return 1 if problems or not all(o.ok for o in outcomes) else 0
+
+
+def _inputs(paths: Sequence[Path], recursive: bool) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The files to process with their names below inputs/, and one sentence per argument refused."""
+    files: list[tuple[Path, str]] = []
+    problems: list[str] = []
+    for path in paths:
+        if path.is_file():
+            files.append((path, path.name))
+        elif path.is_dir() and recursive:
+            folder = path.absolute()
+            found = sorted(p for p in folder.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+            files += [(p, p.relative_to(folder.parent).as_posix()) for p in found]
+            if not found:
+                problems.append(f"{path}: the folder holds no files.")
+        elif path.is_dir():
+            problems.append(f"{path}: is a directory (use --recursive to process the files in it).")
+        else:
+            problems.append(f"{path}: no such file.")
+    return files, problems
+
+
+@contextmanager
+def _reporting(runtime: Any) -> Iterator[list[Outcome]]:
+    """Show progress while files are processed, one line per finished file; collect the outcomes."""
+    from avpipe.pipeline.local_runtime import log_outcome
+    from avpipe.progress_display import ProgressDisplay
+
+    outcomes: list[Outcome] = []
+    as_json = runtime.settings.log_format == "json"  # machines read stderr: each outcome is a log record
+    display = ProgressDisplay(runtime.public, sys.stderr, live=False if as_json else None)
+
+    def finished(key: str, outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if as_json:
+            log_outcome(outcome)
+        else:
+            display.finished(key, outcome.line() if outcome.ok else f"avpipe: {outcome.name}: {outcome.reason}")
+
+    if as_json:
+        runtime.on_finished = finished
+        yield outcomes
+        return
+
+    runtime.progress, runtime.on_finished = display, finished
+    with display:
+        yield outcomes
 
 
 def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,18 +275,17 @@ def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     runtime = _runtime(settings)
-    rows, failures = [], 0
-    for name in args.names:
-        try:
-            row, reason = _outcome(name, runtime.retry(name))
-        except AvpipeError as exc:
-            row, reason = (name, "-", "-", "failed"), str(exc)
-        rows.append(row)
-        if reason is not None:
-            failures += 1
-            print(f"avpipe: {name}: {reason}", file=sys.stderr)
-    _print_table(("name", "kind", "outputs", "status"), rows)
-    return 1 if failures else 0
+    refused = 0
+    with _reporting(runtime) as outcomes:
+        for name in args.names:
+            try:
+                runtime.retry(name, force=args.force)
+            except AvpipeError as exc:
+                print(f"avpipe: {name}: {exc}", file=sys.stderr)
+                refused += 1
+    if outcomes:
+        _print_table(("name", "kind", "outputs", "status"), [o.row for o in outcomes])
+    return 1 if refused or not all(o.ok for o in outcomes) else 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,7 +293,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     runtime = _runtime(settings)
     files = make_demo_files(runtime.runner, settings.data_dir / "demo-sources")
-    args.files = files
+    args.files, args.recursive = files, False
     return cmd_process(args, settings)
 
 
@@ -315,23 +402,6 @@ def cmd_quality(args: argparse.Namespace, settings: Settings) -> int:
              f"{o.quality['vmaf_p5']:.2f}") for o in manifest.outputs if o.quality]
     _print_table(("rendition", "size", "VMAF mean", "VMAF 5th pct"), rows)
     return 0
-
-
-def _outcome(name: str, manifest: Manifest | None) -> tuple[tuple[str, str, str, str], str | None]:
-    """The table row for one processed file, and the reason it failed (None on success)."""
-    if manifest is None:
-        return (name, "-", "-", "skipped"), "it was not processed."
-    own = [c for c in manifest.captions if c.source.rsplit("/", 1)[-1] == name]
-    if manifest.kind != "caption" and own:  # a caption file attached to another asset
-        entry = own[-1]
-        keys = ", ".join(c.key.rsplit("/", 1)[-1] for c in own if c.key) or "-"
-        return (name, "caption", keys, entry.status), entry.reason if entry.status != "complete" else None
-    outputs = [o.key.rsplit("/", 1)[-1] for o in manifest.outputs]
-    outputs += [c.key.rsplit("/", 1)[-1] for c in manifest.captions if c.key and manifest.kind == "caption"]
-    row = (name, manifest.kind, ", ".join(outputs) or "-", str(manifest.status))
-    if manifest.status is Status.COMPLETE:
-        return row, None
-    return row, manifest.error.reason if manifest.error else f"it is still {manifest.status}."
 
 
 def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:

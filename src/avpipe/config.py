@@ -6,6 +6,7 @@ callers pass in (``Settings.from_env(os.environ)`` at the entry points, a dict i
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -70,6 +71,7 @@ DEFAULT_WATCH_STABLE_POLLS = 3
 # Shown in plans when no role is configured; a real deployment sets MEDIACONVERT_ROLE_ARN.
 PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/avpipe-mediaconvert"
 BACKENDS = ("local", "mediaconvert")
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,11 @@ class MediaLimits:
     max_dimension: int = 16384  # coded width or height, pixels
     max_frame_rate: float = 300.0
     max_input_bytes: int = 100 * 1024**3  # 100 GiB; set lower where the backend's disk is small (Lambda /tmp)
+
+    def __post_init__(self) -> None:
+        for name, value in ((ENV_MAX_DURATION_S, self.max_duration_s), (ENV_MAX_DIMENSION, self.max_dimension),
+                            (ENV_MAX_FRAME_RATE, self.max_frame_rate), (ENV_MAX_INPUT_BYTES, self.max_input_bytes)):
+            _require(value > 0, name, "must be greater than 0", value)
 
 
 @dataclass(frozen=True)
@@ -114,21 +121,25 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
-            raise ConfigurationError(f"Unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
+            raise ConfigurationError(f"{ENV_BACKEND} must be one of {', '.join(BACKENDS)}; got {self.backend!r}.")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigurationError(f"{ENV_LOG_FORMAT} must be one of {', '.join(LOG_FORMATS)}; "
+                                     f"got {self.log_format!r}.")
         unknown = [r for r in self.rungs if r not in AVAILABLE_RUNGS]
         if unknown or not self.rungs:
             raise ConfigurationError(
-                f"Rungs must be a non-empty subset of {', '.join(map(str, AVAILABLE_RUNGS))}; got {self.rungs}."
+                f"Rungs must be a non-empty subset of {', '.join(map(str, AVAILABLE_RUNGS))} ({ENV_RUNGS} or "
+                f"--rungs); got {self.rungs}."
             )
-        if self.thumbnail_seconds < 0:
-            raise ConfigurationError("The thumbnail time must not be negative.")
-        if self.caption_timeout_s <= 0:
-            raise ConfigurationError(f"{ENV_CAPTION_TIMEOUT_S} must be a positive number of seconds.")
-        if self.workers < 1:
-            raise ConfigurationError("The number of workers must be at least 1.")
-        if self.watch_quiet_s < 0 or self.watch_stable_polls < 1:
-            raise ConfigurationError(f"{ENV_WATCH_QUIET_S} must not be negative and {ENV_WATCH_STABLE_POLLS} "
-                                     "must be at least 1.")
+        _require(self.thumbnail_seconds >= 0, ENV_THUMBNAIL_SECONDS, "must not be negative", self.thumbnail_seconds)
+        _require(self.workers >= 1, ENV_WORKERS, "must be at least 1", self.workers)
+        _require(self.ffmpeg_threads >= 0, ENV_FFMPEG_THREADS, "must not be negative (0: ffmpeg decides)",
+                 self.ffmpeg_threads)
+        _require(self.transient_retries >= 0, ENV_TRANSIENT_RETRIES, "must not be negative", self.transient_retries)
+        _require(self.claim_ttl_s > 0, ENV_CLAIM_TTL_S, "must be greater than 0", self.claim_ttl_s)
+        _require(self.watch_quiet_s >= 0, ENV_WATCH_QUIET_S, "must not be negative", self.watch_quiet_s)
+        _require(self.watch_stable_polls >= 1, ENV_WATCH_STABLE_POLLS, "must be at least 1", self.watch_stable_polls)
+        _require(self.caption_timeout_s > 0, ENV_CAPTION_TIMEOUT_S, "must be greater than 0", self.caption_timeout_s)
         if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
             raise ConfigurationError(f"{ENV_WEBHOOK_URL} must be an http(s) URL; got {self.webhook_url!r}.")
 
@@ -194,7 +205,7 @@ class Settings:
         if environ.get(ENV_CAPTION_TIMEOUT_S):
             kwargs["caption_timeout_s"] = _number(ENV_CAPTION_TIMEOUT_S, environ[ENV_CAPTION_TIMEOUT_S], float)
         if environ.get(ENV_QUALITY):
-            kwargs["measure_quality"] = environ[ENV_QUALITY].strip().lower() in ("1", "true", "yes", "on")
+            kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
@@ -224,6 +235,23 @@ def parse_rungs(text: str) -> tuple[int, ...]:
 
 def _number(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
     try:
-        return kind(raw)
+        value = kind(raw.strip())
     except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number; got {raw!r}.") from exc
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigurationError(f"{name} must be {what}; got {raw!r}.") from exc
+    _require(math.isfinite(value), name, "must be a finite number", raw)
+    return value
+
+
+def _switch(name: str, raw: str) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off``; anything else is a configuration error naming ``name``."""
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off); got {raw!r}.")
+    return value in ("1", "true", "yes", "on")
+
+
+def _require(ok: bool, name: str, rule: str, value: object) -> None:
+    """Raise the configuration error naming the setting ``name`` unless ``ok``."""
+    if not ok:
+        raise ConfigurationError(f"{name} {rule}; got {value!r}.")

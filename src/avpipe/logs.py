@@ -22,9 +22,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now, so a live progress display can put log lines above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+OUTCOME_LOGGER = "avpipe.outcome"  # one line per finished upload: shown at every verbosity
+
+
 def configure_logging(verbosity: int = 0, fmt: str = "text", stream: TextIO | None = None) -> None:
     """Send avpipe's log records to ``stream`` (stderr); ``-v`` shows steps, ``-vv`` ffmpeg commands."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream or _CurrentStderr())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -34,6 +47,7 @@ def configure_logging(verbosity: int = 0, fmt: str = "text", stream: TextIO | No
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    logging.getLogger(OUTCOME_LOGGER).setLevel(logging.INFO)
     # third-party warnings (pycaption, bs4) become log records, shown with -vv only
     logging.captureWarnings(True)
     warnings_log = logging.getLogger("py.warnings")

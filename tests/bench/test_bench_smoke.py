@@ -39,4 +39,16 @@ def test_quick_run_reports_every_variant_with_medians_memory_and_targets(tmp_pat
     assert copies["medians"]["avpipe"]["s3_object_bytes_read"] == 0
     assert copies["medians"]["through_client"]["s3_object_bytes_read"] > 0
     assert [t["met"] for t in copies["targets"]] == [True]
-    assert "| 5 captions | avpipe |" in done.stdout and "targets:" in done.stdout
+    assert "| 5 captions | avpipe |" in done.stdout and "targets:" in done.stdout and "NOT met" not in done.stdout
+
+
+def test_quick_targets_that_need_real_inputs_are_not_judged() -> None:
+    from avpipe.bench.report import build_report, render
+
+    trial = {"wall_s": 1.0, "cpu_s": 1.0, "peak_rss_mb": 50.0, "peak_tree_rss_mb": 50.0, "s3_object_bytes_read": 9e6,
+             "object_mb": 10, "peak_child_rss_mb": 90.0}
+    results = {3: {"avpipe": [trial], "download": [trial]}}
+    quick, full = build_report(results, 1, quick=True), build_report(results, 1)
+    assert [t["met"] for t in quick["cases"][0]["targets"]] == [None, True]  # a share of a tiny file says nothing
+    assert [t["met"] for t in full["cases"][0]["targets"]] == [False, True]
+    assert "(limit 5.0) n/a (quick)" in render(quick) and "(limit 5.0) NOT met" in render(full)

@@ -8,14 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from media import MediaLibrary
 
+AVPIPE = str(Path(sys.executable).with_name("avpipe"))  # the console script pip installed
 
-def avpipe(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+
+def avpipe(*args: str, data: Path | None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console script; ``--data`` goes before the subcommand (it is accepted on either side)."""
     environ = {**os.environ, **(env or {})}
     environ.pop("AVPIPE_DATA", None)
-    return subprocess.run([sys.executable, "-m", "avpipe", *args, "--data", str(data)], capture_output=True,
-                          text=True, env=environ, timeout=120, check=False)
+    options = ["--data", str(data)] if data is not None else []
+    return subprocess.run([AVPIPE, *options, *args], capture_output=True, text=True, env=environ, timeout=120,
+                          check=False)
 
 
 def test_process_prints_a_table_and_exits_0(tmp_path: Path, media: MediaLibrary) -> None:
@@ -32,20 +38,52 @@ def test_a_failure_is_one_sentence_and_exit_1(tmp_path: Path, media: MediaLibrar
     result = avpipe("process", str(media.corrupt_mp4), str(media.tiny), data=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
+    reason = "The file is not audio, video or a caption file avpipe reads (found: no recognisable format)."
+    assert result.stderr.count(reason) == 1, result.stderr  # printed once, not as a log line and again
     errors = [line for line in result.stderr.splitlines() if line.startswith("avpipe: ")]
-    assert errors == ["avpipe: corrupt.mp4: The file is not audio, video or a caption file avpipe reads "
-                      "(found: no recognisable format)."]
+    assert errors == [f"avpipe: corrupt.mp4: {reason}"]
     assert "failed" in result.stdout and "complete" in result.stdout
     assert (tmp_path / "watch/inputs/corrupt.mp4").exists()
+
+
+def test_one_line_per_finished_file_and_plain_progress_when_not_a_terminal(tmp_path: Path,
+                                                                           media: MediaLibrary) -> None:
+    result = avpipe("process", str(media.tiny), str(media.mp3), data=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "tiny.mp4: 0% of the ladder, 0:00 elapsed" in lines  # the plain start line of the transcode
+    assert any(line.startswith("tiny.mp4: video -> tiny_90p.mp4 (complete in ") for line in lines), lines
+    assert any(line.startswith("audio.mp3: audio -> audio.mp3 (complete in ") for line in lines), lines
+    assert "\x1b[" not in result.stderr, "no terminal codes when stderr is not a terminal"
 
 
 def test_missing_file(tmp_path: Path) -> None:
     result = avpipe("process", str(tmp_path / "nope.mp4"), data=tmp_path)
     assert result.returncode == 1 and "no such file" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "", "no failed row for a file that is not there"
+
+
+def test_a_directory_is_refused_or_processed_with_recursive(tmp_path: Path, media: MediaLibrary) -> None:
+    import shutil
+
+    folder = tmp_path / "course1"
+    (folder / "week1").mkdir(parents=True)
+    shutil.copy(media.mp3, folder / "week1" / "song.mp3")
+    (folder / ".hidden").write_text("not for processing")
+    refused = avpipe("process", str(folder), data=tmp_path / "data")
+    assert refused.returncode == 1
+    assert refused.stderr == f"avpipe: {folder}: is a directory (use --recursive to process the files in it).\n"
+    assert refused.stdout == "" and not (tmp_path / "data/public/json").exists()
+
+    done = avpipe("process", "--recursive", str(folder), data=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].split() == ["course1/week1/song.mp3", "audio", "song.mp3", "complete"]
+    assert (tmp_path / "data/public/audiovideo/course1/week1/song.mp3").is_file()
+    assert not (tmp_path / "data/public/json/course1/.hidden.json").exists()
 
 
 def test_probe_prints_facts(tmp_path: Path, media: MediaLibrary) -> None:
-    result = avpipe("probe", str(media.rotated), data=tmp_path)
+    result = avpipe("probe", str(media.rotated), data=None)
     facts = json.loads(result.stdout)
     assert facts["video"]["display_width"] == 720 and facts["video"]["display_height"] == 1280
 
@@ -83,6 +121,51 @@ def test_bad_configuration_is_one_sentence(tmp_path: Path, media: MediaLibrary) 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("env", "message"), [
+    ({"AVPIPE_LOG_FORMAT": "xml"}, "AVPIPE_LOG_FORMAT must be one of text, json; got 'xml'."),
+    ({"AVPIPE_TRANSIENT_RETRIES": "-1"}, "AVPIPE_TRANSIENT_RETRIES must not be negative; got -1."),
+    ({"AVPIPE_WORKERS": "2.5"}, "AVPIPE_WORKERS must be a whole number; got '2.5'."),
+])
+def test_settings_are_validated_naming_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = avpipe("jobs", data=tmp_path, env=env)
+    assert result.returncode == 2 and result.stderr == f"avpipe: {message}\n" and result.stdout == ""
+
+
+def test_shared_options_before_the_subcommand_and_only_where_they_do_something(tmp_path: Path,
+                                                                                media: MediaLibrary) -> None:
+    after = subprocess.run([AVPIPE, "process", str(media.mp3), "--data", str(tmp_path), "-v"], capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert after.returncode == 0 and (tmp_path / "public/json/audio.json").is_file()
+    listed = subprocess.run([AVPIPE, "--data", str(tmp_path), "jobs", "--status", "complete"], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert listed.stdout.splitlines()[1].split()[:3] == ["audio", "audio", "complete"]
+    for argv, complaint in (
+        (["--rungs", "360", "jobs"], "--rungs does nothing for 'jobs'"),
+        (["--data", str(tmp_path), "probe", str(media.mp3)], "--data does nothing for 'probe'"),
+        (["probe", str(media.mp3), "--data", str(tmp_path)], "unrecognized arguments: --data"),
+        (["jobs", "--job-template", "x.json"], "unrecognized arguments: --job-template"),
+        (["watch", "--workers", "0"], "must be greater than 0"),
+    ):
+        refused = subprocess.run([AVPIPE, *argv], capture_output=True, text=True, timeout=60, check=False)
+        assert refused.returncode == 2 and complaint in refused.stderr, (argv, refused.stderr)
+
+
+def test_every_subcommand_and_argument_has_help() -> None:
+    import argparse
+
+    from avpipe.cli import _parser
+
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {c.dest for c in sub._choices_actions} == set(sub.choices)
+    assert all(c.help for c in sub._choices_actions)
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            assert action.help, f"avpipe {name} {action.dest} has no help text"
+    shown = subprocess.run([AVPIPE, "process", "--help"], capture_output=True, text=True, timeout=60, check=True)
+    assert "audio, video or caption files" in shown.stdout and "--recursive" in shown.stdout
+
+
 def test_jobs_lists_failures_and_retry_reruns_them(tmp_path: Path, media: MediaLibrary) -> None:
     from avpipe.planning.templates import load_template
 
@@ -107,10 +190,20 @@ def test_jobs_lists_failures_and_retry_reruns_them(tmp_path: Path, media: MediaL
 def test_retry_restores_from_the_original_when_the_upload_is_gone(tmp_path: Path, media: MediaLibrary) -> None:
     assert avpipe("process", str(media.mp3), data=tmp_path).returncode == 0
     assert not (tmp_path / "watch/inputs/audio.mp3").exists()
-    retried = avpipe("retry", "audio", "nothing-here", data=tmp_path)
+    before = json.loads((tmp_path / "public/json/audio.json").read_text())
+    asked = avpipe("retry", "audio", data=tmp_path)
+    assert asked.returncode == 1 and asked.stdout == ""
+    assert asked.stderr == "avpipe: audio: It is already complete; use --force to process it again.\n"
+    assert json.loads((tmp_path / "public/json/audio.json").read_text()) == before, "nothing was re-encoded"
+
+    retried = avpipe("retry", "audio", "nothing-here", "--force", data=tmp_path)
     assert retried.returncode == 1
     assert "avpipe: nothing-here: There is no asset named 'nothing-here'." in retried.stderr
     assert "audio.mp3" in retried.stdout and "complete" in retried.stdout
+    after = json.loads((tmp_path / "public/json/audio.json").read_text())
+    assert after["created_at"] == before["created_at"]
+    assert after["history"][:len(before["history"])] == before["history"], "a retry appends to the history"
+    assert [h["status"] for h in after["history"]] == ["processing", "complete", "processing", "complete"]
 
 
 def test_watch_command_processes_dropped_files_until_interrupted(tmp_path: Path, media: MediaLibrary) -> None:
@@ -119,7 +212,7 @@ def test_watch_command_processes_dropped_files_until_interrupted(tmp_path: Path,
     import time
 
     environ = {k: v for k, v in os.environ.items() if k != "AVPIPE_DATA"}
-    watcher = subprocess.Popen([sys.executable, "-m", "avpipe", "watch", "--data", str(tmp_path), "--poll", "0.1",
+    watcher = subprocess.Popen([AVPIPE, "watch", "--data", str(tmp_path), "--poll", "0.1",
                                 "--workers", "1"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
@@ -137,6 +230,8 @@ def test_watch_command_processes_dropped_files_until_interrupted(tmp_path: Path,
         out, err = watcher.communicate(timeout=30)
     assert watcher.returncode == 0, err
     assert "watching" in out and "Traceback" not in err
+    finished = [line for line in err.splitlines() if "dropped.mp3: audio -> dropped.mp3 (complete in " in line]
+    assert len(finished) == 1, err  # one line per finished upload at the default verbosity
 
 
 def test_readme_demo_command(tmp_path: Path) -> None:

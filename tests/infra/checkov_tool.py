@@ -35,11 +35,16 @@ def locate_or_install_checkov() -> str:
     shutil.rmtree(home, ignore_errors=True)  # a half-built environment from an interrupted run
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
     python = home / "bin" / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", CHECKOV_REQUIREMENT],
-        check=True,
-        timeout=900,
-    )
+    try:  # without network pip gives up after one short try, and the test says why
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--timeout", "20",
+             "--retries", "1", CHECKOV_REQUIREMENT],
+            check=True, capture_output=True, text=True, timeout=600,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        said = (exc.stderr or "") if isinstance(exc.stderr, str) else ""
+        raise RuntimeError(f"checkov could not be installed into {home} (it needs the package index once): "
+                           f"{said.strip().splitlines()[-1] if said.strip() else exc}") from exc
     marker.write_text(CHECKOV_REQUIREMENT + "\n", encoding="utf-8")
     return str(exe)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import platform
 import shutil
 import stat
@@ -16,6 +17,8 @@ import pytest
 from avpipe.cli import main
 
 from infra_support import TEMPLATE
+
+PIP_QUICK_FAILURE = {"PIP_DEFAULT_TIMEOUT": "20", "PIP_RETRIES": "1"}
 
 
 def _python312() -> str | None:
@@ -33,11 +36,14 @@ def _python312() -> str | None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("package") / "aws"
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    printed, errors = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+        # without network pip gives up after one short try per wheel instead of minutes of retries
+        for name, value in PIP_QUICK_FAILURE.items():
+            patch.setenv(name, os.environ.get(name, value))
         code = main(["package", "--out", str(out), "--template", str(TEMPLATE), "--email", "ops@example.com",
                      "--stack-name", "media"])
-    assert code == 0
+    assert code == 0, f"avpipe package fetches the Lambda wheels from the package index: {errors.getvalue()}"
     return out, printed.getvalue()
 
 

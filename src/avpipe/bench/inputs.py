@@ -36,7 +36,7 @@ class InputSizes:
 
     @classmethod
     def quick(cls) -> InputSizes:
-        return cls(clip_seconds=2.0, audio_seconds=20.0, large_mb=24, short_clips=4, caption_cues=100,
+        return cls(clip_seconds=1.0, audio_seconds=10.0, large_mb=8, short_clips=4, caption_cues=100,
                    large_segment_seconds=1.0)
 
 

@@ -26,7 +26,9 @@ def _median(values: list[float]) -> float:
     return round(float(statistics.median(values)), 4)
 
 
-def build_report(results: dict[int, dict[str, list[dict[str, Any]]]], repeat: int) -> dict[str, Any]:
+def build_report(results: dict[int, dict[str, list[dict[str, Any]]]], repeat: int, *, quick: bool = False
+                 ) -> dict[str, Any]:
+    """The report; on a ``quick`` run, targets that tiny inputs cannot show are not judged (``met``: None)."""
     cases = []
     for number, trials in results.items():
         case = CASES[number]
@@ -35,8 +37,8 @@ def build_report(results: dict[int, dict[str, list[dict[str, Any]]]], repeat: in
         ratios = {v: _ratio(summary[first]["wall_s"], summary[v]["wall_s"]) for v in case.variants[1:]}
         cases.append({"case": number, "name": case.name, "title": case.title, "variants": list(case.variants),
                       "medians": summary, "wall_ratio_to": ratios,
-                      "targets": [t.to_dict() for t in case.targets(summary)], "trials": trials})
-    return {"machine": machine(), "repeat": repeat, "cases": cases}
+                      "targets": [t.to_dict(quick) for t in case.targets(summary)], "trials": trials})
+    return {"machine": machine(), "repeat": repeat, "quick": quick, "cases": cases}
 
 
 def _ratio(top: float, bottom: float) -> float | None:
@@ -75,7 +77,7 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", "ratio: the variant's wall time / avpipe's (above 1: avpipe is faster)", "", "targets:"]
     for case in report["cases"]:
         for target in case["targets"]:
-            mark = "met" if target["met"] else "NOT met"
+            mark = "n/a (quick)" if target["met"] is None else "met" if target["met"] else "NOT met"
             lines.append(f"  case {case['case']}: {target['target']}: {target['value']} (limit {target['limit']}) "
                          f"{mark}")
     return "\n".join(lines)

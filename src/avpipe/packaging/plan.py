@@ -37,7 +37,7 @@ DEFAULT_OUT = Path("dist/aws")
 # Distributions the runtime already has, or that a layer provides instead.
 PROVIDED = {"boto3": "runtime", "botocore": "runtime", "pymediainfo": PYMEDIAINFO, "imageio-ffmpeg": FFMPEG}
 # Dependencies of the local-only parts (the web app, terminal progress): never shipped to Lambda.
-LOCAL_ONLY = frozenset({"starlette", "uvicorn", "python-multipart"})
+LOCAL_ONLY = frozenset({"starlette", "uvicorn", "python-multipart", "rich"})
 
 # The functions in template.yaml and the layers each one uses (all of them: the handlers
 # share one package, and a missing ffmpeg must never be the reason a handler fails to start).

@@ -53,7 +53,7 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manif
             raise
         # the asset itself is fine; only this caption file failed
         entry = CaptionEntry(source=keys.input_key, status="failed", reason=str(exc))
-        log.error("captions %s failed: %s", keys.input_key, exc)
+        log.info("captions %s failed: %s", keys.input_key, exc)  # reported once by the runtime
         updated = existing.with_caption(entry, ctx.clock())
         save_manifest(ctx.public, updated)
         return updated, False

@@ -89,7 +89,8 @@ def acquire(
     if not force and not _takeable(current, now):
         log.info("upload %s (%s) is %s by %s; not processed again", upload, version, current.state, current.holder)
         return None
-    log.warning("upload %s: taking over a %s claim of %s", upload, current.state, current.holder)
+    (log.info if force else log.warning)("upload %s: taking over a %s claim of %s", upload, current.state,
+                                         current.holder)  # a retry asked for takes it over: no news
     taken = replace(fresh, attempts=current.attempts + 1)
     return taken if store.put_if(key, _encode(taken), version=current_version) else None
 

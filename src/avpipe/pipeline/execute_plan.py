@@ -65,14 +65,16 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
     """Write the ``processing`` manifest (keeping captions already attached to this name)."""
     now = iso(ctx.clock())
     manifest = Manifest(
-        name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, created_at=now, updated_at=now,
+        name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, updated_at=now,
+        created_at=previous.created_at if previous else now,  # a retry or re-upload keeps the asset's history
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
         media=facts.to_dict(), captions=previous.captions if previous else (),
         # an earlier upload's outputs stay listed (and served) until the new ones are published
         outputs=previous.outputs if previous else (),
         thumbnail=previous.thumbnail if previous and plan.route is Route.VIDEO else None,
         thumbnail_file=previous.thumbnail_file if previous and plan.route is Route.VIDEO else None,
-        history=({"at": now, "status": "processing", "message": f"analysed; action {plan.action}"},),
+        history=(*(previous.history if previous else ()),
+                 {"at": now, "status": "processing", "message": f"analysed; action {plan.action}"}),
     )
     save_manifest(ctx.public, manifest)
     return manifest

@@ -30,7 +30,7 @@ def record_failure(
     """Mark the asset failed; the upload stays in ``inputs/`` for inspection and retry."""
     now = ctx.clock()
     reason = reason_of(exc)
-    log.error("%s failed at %s: %s", keys.input_key, step, reason)
+    log.info("%s failed at %s: %s", keys.input_key, step, reason)  # the runtime reports the outcome once
     previous = load_manifest(ctx.public, keys.name)
     base = previous if previous is not None and previous.source == keys.input_key else None
     if base is None:

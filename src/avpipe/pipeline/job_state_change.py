@@ -121,7 +121,7 @@ def _fail(
     ctx: PipelineContext, manifest: Manifest, job_id: str, job: dict[str, str], exc: BaseException, step: str
 ) -> Manifest | None:
     """Retry transient failures (a new attempt of the whole upload), else record the failure."""
-    log.error("job %s for %s failed at %s: %s", job_id, manifest.name, step, reason_of(exc))
+    log.info("job %s for %s failed at %s: %s", job_id, manifest.name, step, reason_of(exc))  # reported once
     if manifest.source is None:
         return None
     retries_used = manifest.attempts - 1

@@ -4,6 +4,7 @@ Lambda and EventBridge. Each run drains its own queue, so runs in threads never 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -12,24 +13,30 @@ from datetime import datetime
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.mediainfo import probe as mediainfo_probe
 from avpipe.config import Settings
-from avpipe.errors import BadInputError
+from avpipe.errors import BadInputError, TransientError
 from avpipe.ffmpeg.locate import find_ffmpeg
 from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.keys import INPUTS, AssetKeys
-from avpipe.manifest.model import Manifest
+from avpipe.logs import OUTCOME_LOGGER
+from avpipe.manifest.model import Manifest, Status
 from avpipe.manifest.repository import load_manifest
 from avpipe.notify.base import Notifier
+from avpipe.outcome import Outcome, outcome_of
+from avpipe.pipeline.claims import ClaimState, settle
 from avpipe.pipeline.context import PipelineContext, Templates, utc_now
 from avpipe.pipeline.dispatch import dispatch
 from avpipe.pipeline.events import Event, JobOutput, JobStateChange, ObjectCreated
+from avpipe.pipeline.failures import record_failure
 from avpipe.pipeline.notifying_store import NotifyingStore
-from avpipe.pipeline.retry import retry_source
+from avpipe.pipeline.retry import check_retryable, retry_source
 from avpipe.storage.base import Store
 from avpipe.storage.local import LocalStore
 from avpipe.storage.registry import open_store
 from avpipe.transcode.local import JobProgress, LocalTranscoder
 
 log = logging.getLogger(__name__)
+outcome_log = logging.getLogger(OUTCOME_LOGGER)  # one line per finished upload, shown at default verbosity
+INTERRUPTED = "Processing was interrupted before it finished; retry it to start again."
 
 
 @dataclass
@@ -44,6 +51,7 @@ class LocalRuntime:
     clock: Callable[[], datetime] = utc_now
     notifier: Notifier | None = None  # told of every finished job, in EventBridge's shape
     progress: JobProgress | None = None  # told how far each local transcode has got
+    on_finished: Callable[[str, Outcome], None] | None = None  # told each upload's outcome; default: log it
     templates: Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,18 +90,28 @@ class LocalRuntime:
 
     def process_key(self, input_key: str) -> Manifest | None:
         """Run the pipeline on an upload already in the watch store; return its manifest."""
-        self.run(ObjectCreated("watch", input_key))
-        try:
-            name = AssetKeys.for_input(input_key).name
-        except BadInputError:
-            return None  # a key no manifest can be named after; the handler logged why
-        return load_manifest(self.public, name)
+        return self._process(ObjectCreated("watch", input_key))
 
-    def retry(self, name: str) -> Manifest | None:
-        """Run the asset ``name`` again from its kept upload or its original."""
+    def retry(self, name: str, *, force: bool = False) -> Manifest | None:
+        """Run the asset ``name`` again from its kept upload or its original (a complete one only with ``force``)."""
+        check_retryable(self.public, name, force=force)
         key = retry_source(self.watch, self.public, name)
-        self.run(ObjectCreated("watch", key, retry=True))
-        return load_manifest(self.public, AssetKeys.for_input(key).name)
+        return self._process(ObjectCreated("watch", key, retry=True))
+
+    def _process(self, event: ObjectCreated) -> Manifest | None:
+        started = time.monotonic()
+        try:
+            self.run(event)
+        except KeyboardInterrupt:
+            record_interrupted(self.context(lambda _event: None), event.key)
+            raise
+        try:
+            manifest = load_manifest(self.public, AssetKeys.for_input(event.key).name)
+        except BadInputError:
+            manifest = None  # a key no manifest can be named after; the handler logged why
+        outcome = outcome_of(event.key, manifest, time.monotonic() - started)
+        (self.on_finished or (lambda _key, done: log_outcome(done)))(event.key, outcome)
+        return manifest
 
     def submit_file(self, path: str, name: str | None = None) -> str:
         """Copy a local file into ``inputs/`` (as an upload would) and return its key."""
@@ -122,6 +140,29 @@ def run_to_completion(
         if notifier is not None and isinstance(current, JobStateChange) and manifest is not None:
             notifier.notify(as_published(current, manifest, ctx.public.uri).to_eventbridge())
     return results
+
+
+def log_outcome(outcome: Outcome) -> None:
+    """The one line for a finished upload (``avpipe watch``, ``avpipe serve``): info, or error when it failed."""
+    (outcome_log.info if outcome.ok else outcome_log.error)("%s", outcome.line())
+
+
+def record_interrupted(ctx: PipelineContext, input_key: str) -> None:
+    """Ctrl-C stopped the work on ``input_key``: record it as failed (transient, so retryable) and
+    settle its claim, so nothing is left ``processing`` under a process that is gone."""
+    try:
+        keys = AssetKeys.for_input(input_key)
+        info = ctx.watch.stat(input_key)
+    except (BadInputError, FileNotFoundError):
+        return  # nothing was started for it (or it was finished and removed)
+    version = info.etag or f"size-{info.size}"
+    previous = load_manifest(ctx.public, keys.name)
+    mine = previous is not None and previous.source == input_key
+    if mine and previous is not None and previous.status is Status.COMPLETE and previous.source_version == version:
+        return  # it finished just before the interrupt
+    settle(ctx.watch, input_key, version, ClaimState.FAILED, ctx.clock())
+    record_failure(ctx, keys, previous.kind if mine and previous else "unsupported", TransientError(INTERRUPTED),
+                   "processing", version=version, attempts=previous.attempts if mine and previous else 1)
 
 
 def as_published(event: JobStateChange, manifest: Manifest, uri: Callable[[str], str]) -> JobStateChange:

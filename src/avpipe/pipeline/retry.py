@@ -8,11 +8,22 @@ from pathlib import Path
 
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, ORIGINAL, AssetKeys
-from avpipe.manifest.model import Manifest
+from avpipe.manifest.model import Manifest, Status
 from avpipe.manifest.repository import load_manifest
 from avpipe.storage.base import Store
 
 log = logging.getLogger(__name__)
+
+
+class AlreadyComplete(BadInputError):
+    """A retry of an asset that is complete; re-encoding it must be asked for explicitly."""
+
+
+def check_retryable(public: Store, name: str, *, force: bool = False) -> None:
+    """Refuse to rerun a complete asset unless ``force`` (a retry is for failed or stuck ones)."""
+    manifest = load_manifest(public, name)
+    if manifest is not None and manifest.status is Status.COMPLETE and not force:
+        raise AlreadyComplete("It is already complete; use --force to process it again.")
 
 
 def retry_source(watch: Store, public: Store, name: str, *, new_version: bool = False) -> str:

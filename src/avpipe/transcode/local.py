@@ -87,7 +87,7 @@ class LocalTranscoder:
         try:
             outputs = self._execute(settings, metadata)
         except AvpipeError as exc:
-            log.warning("local job %s failed: %s", job_id, exc)
+            log.info("local job %s failed: %s", job_id, exc)  # the job event records it; reported once
             code = ERROR_CODE_BAD_INPUT if exc.category == "bad_input" else ERROR_CODE_INTERNAL
             self.emit(JobStateChange(job_id, "ERROR", metadata, error_code=code, error_message=str(exc),
                                      error_category=exc.category))

@@ -32,9 +32,13 @@ class Target:
     value: float | None
     limit: float
     met: bool
+    quick: bool = False  # meaningful on --quick's tiny inputs too (most shares and ratios are not)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"target": self.text, "value": self.value, "limit": self.limit, "met": self.met}
+    def to_dict(self, quick_run: bool = False) -> dict[str, Any]:
+        """``met`` is None on a ``--quick`` run for targets that only big inputs can show."""
+        applies = self.quick or not quick_run
+        return {"target": self.text, "value": self.value, "limit": self.limit,
+                "met": self.met if applies else None}
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,8 @@ class Case:
     reset: Callable[[Spec], None] = field(default=lambda _spec: None)  # in the trial, before measuring
 
 
-def at_most(text: str, value: float | None, limit: float) -> Target:
-    return Target(text, value, limit, value is not None and value <= limit)
+def at_most(text: str, value: float | None, limit: float, *, quick: bool = False) -> Target:
+    return Target(text, value, limit, value is not None and value <= limit, quick)
 
 
 def ratio(summary: Summary, variant: str, baseline: str, metric: str = "wall_s") -> float | None:

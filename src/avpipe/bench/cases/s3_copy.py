@@ -33,7 +33,7 @@ def targets(summary: Summary) -> list[Target]:
     moved = None
     if "s3_object_bytes_read" in avpipe:
         moved = avpipe["s3_object_bytes_read"] + avpipe["s3_object_bytes_written"]
-    return [at_most("object bytes through the process", moved, 0)]
+    return [at_most("object bytes through the process", moved, 0, quick=True)]  # zero is zero at any size
 
 
 CASE = Case(4, "s3_copy", "MP3 passthrough and original copy in S3", ("avpipe", "through_client"),
