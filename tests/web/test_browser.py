@@ -339,3 +339,41 @@ def test_labels_are_edited_on_the_asset_page_and_shown_in_the_library(browser: A
     finally:
         context.close()
         next(generator, None)
+
+
+def test_the_last_verification_is_marked_in_the_library_and_on_the_asset_page(browser: Any, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from test_asset_pages import fill
+
+    from avpipe.manifest import load_manifest, save_manifest
+    from avpipe.manifest.model import Verification
+    from avpipe.web.settings import WebSettings as Web
+
+    from webclient import serve_app
+
+    generator = serve_app(tmp_path, Web())
+    api = next(generator)
+    context = browser.new_context()
+    try:
+        fill(api, 3)
+        marks = {"lecture-00001": Verification("2026-12-02T10:00:00Z", True, True, 4),
+                 "lecture-00002": Verification("2026-12-02T10:00:00Z", False, False, 4,
+                                               ("audiovideo/lecture-00002_720p.mp4 has changed (digest differs).",))}
+        for name, check in marks.items():
+            manifest = load_manifest(api.runtime.public, name)
+            assert manifest is not None
+            save_manifest(api.runtime.public, replace(manifest, verification=check))
+        page = context.new_page()
+        page.goto(api.url + "/library")
+        page.locator('article.card[data-name="lecture-00002"] .verification').wait_for()
+        assert page.locator('article.card[data-name="lecture-00000"] .verification').count() == 0  # none has run
+        verified = page.locator('article.card[data-name="lecture-00001"] .verification.ok')
+        assert verified.inner_text() == "verified + decoded"
+        assert page.locator('article.card[data-name="lecture-00002"] .verification.failed').count() == 1
+        page.goto(api.url + "/asset/lecture-00002")
+        page.locator(".asset-head .verification.failed").wait_for()
+        assert "lecture-00002_720p.mp4 has changed" in page.locator("ul.problems").inner_text()
+    finally:
+        context.close()
+        next(generator, None)

@@ -1,5 +1,7 @@
 // The asset page: player with a rendition selector and captions, readable metadata, every output.
-import { api, apiAssetUrl, badge, el, formatBytes, formatDate, formatDuration, retry, stateText } from "./common.js";
+import {
+  api, apiAssetUrl, badge, el, formatBytes, formatDate, formatDuration, retry, stateText, verificationMark,
+} from "./common.js";
 
 const root = document.getElementById("asset");
 const name = location.pathname.replace(/^\/asset\//, "").split("/").map(decodeURIComponent).join("/");
@@ -22,8 +24,13 @@ async function load() {
 
 function render(asset) {
   const head = el("div", { class: "asset-head" }, el("h1", { text: asset.title || asset.name }), badge(asset.state),
-    el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }));
+    el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }),
+    ...[verificationMark(asset)].filter(Boolean));
   const parts = [head];
+  const check = asset.verification;
+  if (check && !check.ok) {
+    parts.push(el("ul", { class: "failure problems" }, check.problems.map((p) => el("li", { text: p }))));
+  }
   if (asset.description) parts.push(el("p", { class: "lede description", text: asset.description }));
   if ((asset.tags || []).length) parts.push(el("p", { class: "tags", text: asset.tags.join(" · ") }));
   if (asset.state === "failed" && asset.error) parts.push(failure(asset));

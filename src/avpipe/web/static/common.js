@@ -82,6 +82,15 @@ export function badge(state) {
   return el("span", { class: `badge ${state}`, "data-state": state, text: state });
 }
 
+// The last `avpipe verify` of an asset: a mark when one has run, nothing otherwise.
+export function verificationMark(asset) {
+  const check = asset.verification;
+  if (!check) return null;
+  const text = check.ok ? (check.decoded ? "verified + decoded" : "verified") : "verification failed";
+  const title = check.ok ? `${check.files} files checked ${formatDate(check.at)}` : check.problems.join(" ");
+  return el("span", { class: `verification ${check.ok ? "ok" : "failed"}`, title, text });
+}
+
 export function stateText(asset) {
   if (asset.state === "processing" && asset.progress !== null && asset.progress !== undefined) {
     return `processing ${asset.progress} %`;

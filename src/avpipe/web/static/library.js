@@ -1,5 +1,5 @@
 // The library page: every asset with its thumbnail, facts, state and outputs; refreshed while work runs.
-import { assetUrl, authHeaders, badge, el, formatDuration, retry, stateText } from "./common.js";
+import { assetUrl, authHeaders, badge, el, formatDuration, retry, stateText, verificationMark } from "./common.js";
 
 const grid = document.getElementById("assets");
 const summary = document.getElementById("summary");
@@ -51,7 +51,8 @@ function card(asset) {
   const body = el("div", { class: "body" },
     el("a", { class: "title", href: assetUrl(asset.name), text: asset.title || asset.name }),
     (asset.tags || []).length ? el("div", { class: "tags", text: asset.tags.join(" · ") }) : null,
-    el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" })),
+    el("div", { class: "facts" }, badge(asset.state), " ", el("span", { class: "state-text", text: asset.state === "processing" ? stateText(asset) : "" }),
+      ...[verificationMark(asset)].filter(Boolean)),
     el("div", { class: "facts", text: facts }));
   if (asset.state === "processing") {
     const bar = el("span");
