@@ -178,3 +178,33 @@ def test_an_earlier_versions_job_does_not_complete_the_newer_upload(tmp_path: Pa
         assert outcome is not None and outcome.status is Status.FAILED and outcome.error is not None
         assert outcome.error.reason == "The upload changed while it was processed; its new version is processed next."
         assert list(runtime.public.list("staging/")) == []
+
+
+class _ChangesAfterRead(LocalStore):
+    """A watch store whose upload is rewritten right after avpipe read it (a copy still going on)."""
+
+    def __init__(self, root: Path, upload: str, newer: bytes) -> None:
+        super().__init__(root)
+        self.upload, self.newer = upload, newer
+
+    def read_bytes(self, key: str, start: int = 0, length: int | None = None) -> bytes:
+        data = super().read_bytes(key, start, length)
+        if key == self.upload and self.newer:
+            newer, self.newer = self.newer, b""
+            self.put(key, newer)
+        return data
+
+
+def test_captions_that_changed_after_they_were_read_are_not_published(tmp_path: Path, media: MediaLibrary) -> None:
+    first = media.srt.read_bytes()
+    newer = first.replace(b"0", b"1") + b"\n"
+    base = LocalRuntime.from_settings(Settings(data_dir=tmp_path, transient_retries=0))
+    watch = _ChangesAfterRead(tmp_path / "watch", "inputs/talk.srt", newer)
+    runtime = LocalRuntime(base.settings, watch, base.public, base.runner)
+    runtime.process_key(runtime.submit_file(str(media.srt), "talk.srt"))
+    assert not runtime.public.exists("closed-caption/talk.vtt"), "the stale first version was published"
+    assert not runtime.public.exists("original/talk.srt")
+    assert runtime.watch.read_bytes("inputs/talk.srt") == newer, "the newer version is kept for its own run"
+    again = runtime.process_key("inputs/talk.srt")
+    assert again is not None and again.status is Status.COMPLETE
+    assert runtime.public.read_bytes("original/talk.srt") == newer

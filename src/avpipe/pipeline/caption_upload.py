@@ -19,6 +19,7 @@ from avpipe.keys import CLOSED_CAPTION, AssetKeys, is_language_suffix
 from avpipe.manifest.model import CaptionEntry, Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.publish import check_unchanged
 from avpipe.storage.base import Store
 from avpipe.storage.fingerprint import Fingerprint, sha256_bytes
 
@@ -38,7 +39,7 @@ def looks_like_captions(size: int | None, head: Callable[[], bytes]) -> bool:
     return True
 
 
-def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manifest, bool]:
+def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys, version: str | None = None) -> tuple[Manifest, bool]:
     """Write ``closed-caption/<name>[.<lang>].vtt`` and list it in the asset's manifest; True if converted.
 
     A caption file that fails to convert fails on its own: when it belongs to another
@@ -57,6 +58,7 @@ def convert_caption_upload(ctx: PipelineContext, keys: AssetKeys) -> tuple[Manif
         updated = existing.with_caption(entry, ctx.clock())
         save_manifest(ctx.public, updated)
         return updated, False
+    check_unchanged(ctx, keys.input_key, version)  # a copy still going on, or a re-upload: not published
     ctx.watch.copy_to(keys.input_key, ctx.public, keys.original)
     original = ctx.public.fingerprint(keys.original)  # size-bounded: a caption file
     entries = _publish(ctx, keys, conversion, planned)

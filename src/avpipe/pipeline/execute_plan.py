@@ -35,7 +35,7 @@ def execute_plan(
     if plan.action is Action.REJECT:
         raise UnsupportedMediaError(_unsupported_reason(facts))
     if plan.action is Action.CONVERT_CAPTIONS:
-        manifest, converted = convert_caption_upload(ctx, plan.keys)
+        manifest, converted = convert_caption_upload(ctx, plan.keys, read_version)
         if converted:
             remove_upload(ctx, plan.keys.input_key, read_version)
         return manifest, ClaimState.DONE if converted else ClaimState.FAILED

@@ -125,7 +125,7 @@ function videoPlayer(asset, renditions) {
   const captions = asset.links.captions || [];
   if (captions.some((c) => /^https?:/.test(c.url))) video.crossOrigin = "anonymous";
   captions.forEach((c, i) => video.append(el("track", { kind: "captions", src: c.url, label: c.label,
-    srclang: c.language || "en", default: i === 0 })));
+    srclang: c.language || "und", default: i === 0 })));
   const select = el("select", { id: "rendition", "aria-label": "Rendition" },
     renditions.map((r) => el("option", { value: r.url, selected: r === start,
       text: `${r.label}${r.width ? ` (${r.width}×${r.height})` : ""}` })));
