@@ -49,7 +49,7 @@ def outcome_of(input_key: str, manifest: Manifest | None, seconds: float | None 
         keys = tuple(_file(c.key) for c in own if c.key)
         reason = None if entry.status == "complete" else entry.reason or "The captions were not converted."
         return Outcome(name, "caption", keys, entry.status, reason, seconds)
-    outputs = [_file(o.key) for o in manifest.outputs]
+    outputs = [_file(o.key) for o in manifest.outputs if o.kind != "stream"]  # segments: the playlists list them
     if manifest.kind == "caption":
         outputs += [_file(c.key) for c in manifest.captions if c.key]
     if manifest.status is Status.COMPLETE:

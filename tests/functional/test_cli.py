@@ -52,7 +52,8 @@ def test_one_line_per_finished_file_and_plain_progress_when_not_a_terminal(tmp_p
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert "tiny.mp4: 0% of the ladder, 0:00 elapsed" in lines  # the plain start line of the transcode
-    assert any(line.startswith("tiny.mp4: video -> tiny_90p.mp4 (complete in ") for line in lines), lines
+    video_line = "tiny.mp4: video -> tiny_90p.mp4, tiny.m3u8, tiny.mpd (complete in "  # the MP4, the HLS and DASH
+    assert any(line.startswith(video_line) for line in lines), lines
     assert any(line.startswith("audio.mp3: audio -> audio.mp3 (complete in ") for line in lines), lines
     assert "\x1b[" not in result.stderr, "no terminal codes when stderr is not a terminal"
 

@@ -70,7 +70,7 @@ def test_a_live_bar_on_a_terminal(tmp_path: Path, clip: Path) -> None:
     percents = {int(m) for line in bars for m in re.findall(r"(\d+)%", line)}
     assert percents and min(percents) < 100, bars  # it moved while the file was being made
     assert any(re.search(r"\d:\d\d:\d\d", line) for line in bars), "elapsed and estimated time"
-    assert "clip.mp4: video -> clip_360p.mp4, clip_480p.mp4, clip_720p.mp4 (complete in " in text
+    assert "clip.mp4: video -> clip_360p.mp4, clip_480p.mp4, clip_720p.mp4, clip.m3u8, clip.mpd (complete in " in text
     after = shown[shown.index("clip.mp4: video -> "):]
     assert "━" not in after, "the finished file's bar is gone, its line stays"
 
@@ -104,7 +104,7 @@ def test_ctrl_c_records_the_file_as_interrupted_and_retry_runs_it_again(tmp_path
                              capture_output=True, text=True, env=env, timeout=120, check=False)
     assert retried.returncode == 0, retried.stderr
     assert "claim" not in retried.stderr and str(proc.pid) not in retried.stderr, retried.stderr
-    assert "clip.mp4: video -> clip_360p.mp4 (complete in " in retried.stderr
+    assert "clip.mp4: video -> clip_360p.mp4, clip.m3u8, clip.mpd (complete in " in retried.stderr
     after = json.loads((tmp_path / "public/json/clip.json").read_text())
     assert after["status"] == "complete" and after["created_at"] == manifest["created_at"]
     assert [h["status"] for h in after["history"]] == ["processing", "failed", "processing", "complete"]
@@ -121,13 +121,14 @@ def test_serve_logs_one_line_per_finished_upload(tmp_path: Path, media: MediaLib
             time.sleep(0.05)
         shutil.copy(media.wav, inputs / "served.wav")
         (inputs / "broken.mp4").write_bytes(b"<html>not a video</html>" * 40)
-        err = _read_until(proc.stderr.fileno(), re.compile(r"served\.wav: audio .*complete in [\d.]+ s\)"), 120)
-        err += _read_until(proc.stderr.fileno(), re.compile(r"broken\.mp4: failed"), 10)
+        both = re.compile(r"(?s)(?=.*served\.wav: audio .*complete in [\d.]+ s\))(?=.*broken\.mp4: failed)")
+        err = _read_until(proc.stderr.fileno(), both, 120)  # in whichever order the two finish
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
         proc.stderr.close()
-    finished = [line for line in err.splitlines() if "served.wav: audio -> served.mp3 (complete in " in line]
+    expected = "served.wav: audio -> served.mp3, served.m3u8, served.mpd (complete in "
+    finished = [line for line in err.splitlines() if expected in line]
     assert len(finished) == 1, err
     failed = [line for line in err.splitlines() if "broken.mp4" in line]
     assert len(failed) == 1 and "broken.mp4: failed in " in failed[0], err  # once, with the reason

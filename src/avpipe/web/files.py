@@ -34,6 +34,12 @@ PASSIVE_TYPES = {  # what avpipe writes, by extension: no type a browser runs sc
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".json": "application/json; charset=utf-8",
+    # the CMAF stream avpipe packages (playlists and manifests it writes itself, never an upload's bytes;
+    # every file also carries the sandbox CSP above)
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mpd": "application/dash+xml",
+    ".cmfv": "video/mp4",
+    ".cmfa": "audio/mp4",
 }
 DOWNLOAD_TYPE = "application/octet-stream"
 

@@ -118,8 +118,14 @@ function player(asset) {
   return el("p", { class: "lede", text: asset.state === "complete" ? "Nothing to play for this asset." : "Not ready yet." });
 }
 
+const HLS_TYPE = "application/vnd.apple.mpegurl";
+
 function videoPlayer(asset, renditions) {
-  const start = renditions.find((r) => (r.rung || 0) <= 720) || renditions[renditions.length - 1];
+  // the HLS master when this browser plays HLS itself (automatic switching), else a progressive MP4
+  const probe = document.createElement("video");
+  const hls = (asset.links.outputs || []).find((o) => o.kind === "hls" && probe.canPlayType(HLS_TYPE));
+  const choices = [...(hls ? [{ url: hls.url, label: "Auto (HLS)" }] : []), ...renditions];
+  const start = hls ? choices[0] : renditions.find((r) => (r.rung || 0) <= 720) || renditions[renditions.length - 1];
   const video = el("video", { controls: true, preload: "metadata", playsinline: true, src: start.url,
     poster: asset.links.thumbnail });
   const captions = asset.links.captions || [];
@@ -127,7 +133,7 @@ function videoPlayer(asset, renditions) {
   captions.forEach((c, i) => video.append(el("track", { kind: "captions", src: c.url, label: c.label,
     srclang: c.language || "und", default: i === 0 })));
   const select = el("select", { id: "rendition", "aria-label": "Rendition" },
-    renditions.map((r) => el("option", { value: r.url, selected: r === start,
+    choices.map((r) => el("option", { value: r.url, selected: r === start,
       text: `${r.label}${r.width ? ` (${r.width}×${r.height})` : ""}` })));
   select.addEventListener("change", () => switchRendition(video, select.value));
   return [video, el("div", { class: "controls" }, el("label", { for: "rendition", text: "Rendition" }), select,
@@ -166,7 +172,8 @@ function facts(asset) {
 function links(asset) {
   const l = asset.links || {};
   const items = [
-    ...(l.outputs || []).map((o) => [o.label + (o.width ? ` ${o.width}×${o.height}` : ""), o.kind, o.url]),
+    ...(l.outputs || []).filter((o) => o.kind !== "stream")  // segments and variant playlists: the master lists them
+      .map((o) => [o.label + (o.width ? ` ${o.width}×${o.height}` : ""), o.kind, o.url]),
     ...(l.captions || []).map((c) => [`${c.label}.vtt`, "captions", c.url]),
     l.thumbnail && ["thumbnail.jpg", "thumbnail", l.thumbnail],
     l.original && ["original", "original", l.original],
