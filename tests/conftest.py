@@ -51,3 +51,17 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _avpipe_logging_restored() -> Iterator[None]:
+    """An in-process CLI run sets up avpipe's logging (level, handler, no propagation); undo it after
+    each test, so later tests' caplog still sees avpipe's records."""
+    import logging
+
+    logger = logging.getLogger("avpipe")
+    saved = (logger.level, list(logger.handlers), logger.propagate)
+    yield
+    logger.setLevel(saved[0])
+    logger.handlers[:] = saved[1]
+    logger.propagate = saved[2]

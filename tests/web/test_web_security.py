@@ -320,10 +320,7 @@ def test_status_assembles_a_complete_set_and_names_what_is_missing(make_api: Mak
 
 
 # --- issue 14: client disconnects are quiet ---------------------------------------------------
-def test_clients_that_go_away_leave_no_traceback(make_api: MakeApi, caplog: pytest.LogCaptureFixture,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    # an earlier in-process CLI run may have set up avpipe's logging without propagation to caplog's root
-    monkeypatch.setattr(logging.getLogger("avpipe"), "propagate", True)
+def test_clients_that_go_away_leave_no_traceback(make_api: MakeApi, caplog: pytest.LogCaptureFixture) -> None:
     api = make_api()
     api.runtime.public.put("audiovideo/big_360p.mp4", b"v" * (8 * 1024 * 1024))
     caplog.set_level(logging.DEBUG)
