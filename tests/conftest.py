@@ -55,13 +55,13 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture(autouse=True)
 def _avpipe_logging_restored() -> Iterator[None]:
-    """An in-process CLI run sets up avpipe's logging (level, handler, no propagation); undo it after
-    each test, so later tests' caplog still sees avpipe's records."""
+    """An in-process CLI run (or a fixture starting one) sets up avpipe's logging: WARNING, its own
+    stderr handler, no propagation. Each test starts from the library default instead, so caplog
+    sees avpipe's records whatever ran before."""
     import logging
 
     logger = logging.getLogger("avpipe")
-    saved = (logger.level, list(logger.handlers), logger.propagate)
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+    logger.handlers[:] = [h for h in logger.handlers if type(h) is not logging.StreamHandler]
     yield
-    logger.setLevel(saved[0])
-    logger.handlers[:] = saved[1]
-    logger.propagate = saved[2]
