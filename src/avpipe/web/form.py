@@ -144,19 +144,26 @@ async def read_form(body: AsyncIterator[bytes], content_type: str, *, file_limit
     return collector.form
 
 
-async def _feed(parser: MultipartParser, body: AsyncIterator[bytes], read_timeout_s: float) -> None:
+async def _arriving(body: AsyncIterator[bytes], read_timeout_s: float) -> AsyncIterator[bytes]:
+    """The body's blocks as they come; TimeoutError when none arrives within ``read_timeout_s``."""
     while True:
         try:
-            with anyio.fail_after(read_timeout_s):
+            with anyio.fail_after(read_timeout_s):  # never around the yield: only the wait for a block
                 data = await body.__anext__()
         except StopAsyncIteration:
-            break
-        except TimeoutError as exc:
-            raise BodyTimeout("The upload stopped arriving; the request was dropped.") from exc
-        if len(data) >= THREAD_WRITE_BYTES:  # big blocks go to disk off the event loop
-            await anyio.to_thread.run_sync(parser.write, data)
-        elif data:
-            parser.write(data)
+            return
+        yield data
+
+
+async def _feed(parser: MultipartParser, body: AsyncIterator[bytes], read_timeout_s: float) -> None:
+    try:
+        async for data in _arriving(body, read_timeout_s):
+            if len(data) >= THREAD_WRITE_BYTES:  # big blocks go to disk off the event loop
+                await anyio.to_thread.run_sync(parser.write, data)
+            elif data:
+                parser.write(data)
+    except TimeoutError as exc:
+        raise BodyTimeout("The upload stopped arriving; the request was dropped.") from exc
     parser.finalize()
 
 
@@ -168,19 +175,14 @@ async def spool_body(body: AsyncIterator[bytes], *, limit: int, folder: str | No
     path, size, complete = Path(handle.name), 0, True
     try:
         with handle:
-            while True:
-                try:
-                    with anyio.fail_after(read_timeout_s):
-                        data = await body.__anext__()
-                except StopAsyncIteration:
-                    break
-                except (TimeoutError, ClientDisconnect):
-                    complete = False
-                    break
-                size += len(data)
-                if size > limit:
-                    raise PayloadTooLarge(limit)
-                await anyio.to_thread.run_sync(handle.write, data)
+            try:
+                async for data in _arriving(body, read_timeout_s):
+                    size += len(data)
+                    if size > limit:
+                        raise PayloadTooLarge(limit)
+                    await anyio.to_thread.run_sync(handle.write, data)
+            except (TimeoutError, ClientDisconnect):
+                complete = False
     except BaseException:
         path.unlink(missing_ok=True)
         raise
