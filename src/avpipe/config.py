@@ -37,6 +37,7 @@ ENV_CAPTION_TIMEOUT_S = "AVPIPE_CAPTION_TIMEOUT_S"  # seconds one caption conver
 ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
 ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
 ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
+ENV_PREVIEW = "AVPIPE_PREVIEW"  # "0": no preview before the ladder (planning/preview.py)
 ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
@@ -118,6 +119,7 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     caption_timeout_s: float = 60.0  # a caption conversion running longer is refused (bad input)
     measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
+    preview: bool = True  # a playable preview is published before the ladder (AVPIPE_PREVIEW)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -206,6 +208,8 @@ class Settings:
             kwargs["caption_timeout_s"] = _number(ENV_CAPTION_TIMEOUT_S, environ[ENV_CAPTION_TIMEOUT_S], float)
         if environ.get(ENV_QUALITY):
             kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
+        if environ.get(ENV_PREVIEW):
+            kwargs["preview"] = _switch(ENV_PREVIEW, environ[ENV_PREVIEW])
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -27,6 +27,8 @@ class VideoTrack:
     frame_count: int | None = None
     start_s: float | None = None  # when the video stream starts, after the container's start
     duration_s: float | None = None  # how long the video stream itself lasts
+    codec_profile: str | None = None  # MediaInfo's format profile, e.g. "High@L4", "Main 10@L5.1"
+    chroma_subsampling: str | None = None  # e.g. "4:2:0", "4:2:2"
 
     @property
     def display_width(self) -> int:

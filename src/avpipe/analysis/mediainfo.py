@@ -157,6 +157,8 @@ def _video_track(track: Track) -> VideoTrack:
         bit_depth=_int(track.get("bit_depth")),
         frame_count=_int(track.get("frame_count")),
         duration_s=_seconds(track.get("duration")),
+        codec_profile=_text(track.get("format_profile")),
+        chroma_subsampling=_text(track.get("chroma_subsampling")),
     )
 
 

@@ -21,7 +21,7 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class OutputEntry:
     key: str  # in the public store
-    kind: str  # "rendition" | "audio" | "hls" | "dash" | "stream" (a variant playlist or track the manifests use)
+    kind: str  # "rendition" | "audio" | "hls" | "dash" | "stream" (a variant playlist or track) | "preview"
     rung: int | None = None
     width: int | None = None
     height: int | None = None
@@ -89,6 +89,8 @@ class Manifest:
     thumbnail_file: Fingerprint | None = None
     verification: Verification | None = None
     usage: dict[str, float] | None = None  # the local job's measured wall and CPU seconds (avpipe.cost.usage)
+    preview: OutputEntry | None = None  # kind "preview": playable while the ladder runs, removed when it is published
+    playable_at: str | None = None  # when the asset first had something a browser plays (preview or outputs)
     # editable through the web API (PATCH /api/assets/<name>)
     title: str | None = None
     description: str | None = None
@@ -108,6 +110,7 @@ class Manifest:
         values["status"] = Status(values["status"])
         values["outputs"] = tuple(OutputEntry(**_with_file(o)) for o in values.get("outputs", []))
         values["captions"] = tuple(CaptionEntry(**_with_file(c)) for c in values.get("captions", []))
+        values["preview"] = OutputEntry(**_with_file(values["preview"])) if values.get("preview") else None
         for name in ("original_file", "thumbnail_file"):
             values[name] = Fingerprint.from_dict(values[name]) if values.get(name) else None
         check = values.get("verification")
@@ -126,6 +129,8 @@ class Manifest:
         extra: dict[str, Any] = {"completed_at": stamp} if status is Status.COMPLETE else {}
         if status is not Status.FAILED:
             extra["error"] = None
+        if status is not Status.PROCESSING:  # a preview lives only while the ladder runs
+            extra["preview"] = None
         return replace(self, status=status, updated_at=stamp, history=(*self.history, event),
                        **{**extra, **changes})
 
@@ -146,7 +151,7 @@ def _drop_empty_files(data: dict[str, Any]) -> None:
     for name in ("original_file", "thumbnail_file"):
         if data.get(name):
             data[name] = {k: v for k, v in data[name].items() if v is not None}
-    for entry in (*data["outputs"], *data["captions"]):
+    for entry in (*data["outputs"], *data["captions"], *([data["preview"]] if data.get("preview") else [])):
         if entry.get("file"):
             entry["file"] = {k: v for k, v in entry["file"].items() if v is not None}
     if data.get("verification"):

@@ -15,6 +15,7 @@ from avpipe.manifest.repository import load_manifest, save_manifest, update_mani
 from avpipe.pipeline.caption_upload import convert_caption_upload
 from avpipe.pipeline.claims import ClaimState
 from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.preview import submit_preview
 from avpipe.pipeline.publish import check_unchanged, described, remove_upload, retire_original, retire_previous
 from avpipe.planning.asset import Action, AssetPlan
 
@@ -47,6 +48,7 @@ def execute_plan(
         return done, ClaimState.DONE
     previous = load_manifest(ctx.public, plan.keys.name)
     manifest = _start(ctx, plan, facts, version, attempts, previous)
+    submit_preview(ctx, plan, read_version)  # playable in seconds, long before the ladder
     ctx.watch.copy_to(plan.keys.input_key, ctx.public, plan.keys.original)
     retire_original(ctx, previous, plan.keys.original)
     manifest = record_original(ctx.watch, ctx.public, plan.keys, digest, version) or manifest
@@ -73,6 +75,7 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
         outputs=previous.outputs if previous else (),
         thumbnail=previous.thumbnail if previous and plan.route is Route.VIDEO else None,
         thumbnail_file=previous.thumbnail_file if previous and plan.route is Route.VIDEO else None,
+        playable_at=previous.playable_at if previous else None,  # its outputs stay served meanwhile
         history=(*(previous.history if previous else ()),
                  {"at": now, "status": "processing", "message": f"analysed; action {plan.action}"}),
     )
@@ -101,7 +104,8 @@ def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, diges
     outputs = (described(ctx, OutputEntry(plan.keys.audio, "audio"), sha256=digest,
                          duration_s=float(duration) if isinstance(duration, (int, float)) else None),)
     retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
-    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
+    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs,
+                             playable_at=manifest.playable_at or iso(ctx.clock()))
     save_manifest(ctx.public, done)
     remove_upload(ctx, plan.keys.input_key, version)
     return done

@@ -10,6 +10,7 @@ from avpipe.keys import AssetKeys
 from avpipe.manifest.model import ErrorInfo, Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, save_manifest
 from avpipe.pipeline.context import PipelineContext
+from avpipe.pipeline.publish import retire_preview
 
 log = logging.getLogger(__name__)
 
@@ -42,4 +43,6 @@ def record_failure(
                            media=media if media is not None else base.media,
                            source_version=version or base.source_version, attempts=attempts)
     save_manifest(ctx.public, failed)
+    if base.preview is not None:
+        retire_preview(ctx, keys)
     return failed

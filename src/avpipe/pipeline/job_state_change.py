@@ -6,14 +6,16 @@ import logging
 
 from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError, category_of
 from avpipe.keys import STAGING, AssetKeys
-from avpipe.manifest.model import ErrorInfo, Manifest, Status
+from avpipe.manifest.model import ErrorInfo, Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.claims import ClaimState, read_version, settle
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput, JobStateChange, ObjectCreated
 from avpipe.pipeline.failures import reason_of
 from avpipe.pipeline.media_handler import backoff_delay, handle_upload, retryable
-from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_previous
+from avpipe.pipeline.preview import preview_state_change
+from avpipe.pipeline.publish import check_unchanged, publish_output, remove_upload, retire_preview, retire_previous
+from avpipe.planning.preview import is_preview
 from avpipe.planning.streams import describe_streams
 from avpipe.storage.fingerprint import Fingerprint
 from avpipe.storage.registry import locate
@@ -29,6 +31,8 @@ def job_state_change(ctx: PipelineContext, event: JobStateChange) -> Manifest | 
         return None
     if event.status not in ("COMPLETE", "ERROR"):
         return None
+    if is_preview(event.user_metadata):
+        return preview_state_change(ctx, event)
     manifest = load_manifest(ctx.public, name)
     if manifest is None or manifest.source != event.user_metadata.get("input"):
         log.warning("job %s finished for %s, which has been replaced since; ignored", event.job_id, name)
@@ -68,13 +72,14 @@ def _complete(
     original = manifest.original_file or _original_record(ctx, manifest)
     done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job,
-        original_file=original or current.original_file)
+        original_file=original or current.original_file, playable_at=current.playable_at or iso(ctx.clock()))
         if current.source == manifest.source else None)
     if done is None:  # a newer upload of this name took over meanwhile; its job publishes its own outputs
         log.warning("%s was replaced while job %s was published; left to the newer upload", manifest.name,
                     event.job_id)
         return None
     if manifest.source:
+        retire_preview(ctx, AssetKeys.for_input(manifest.source))  # the ladder replaces it
         settle(ctx.watch, manifest.source, manifest.source_version, ClaimState.DONE, ctx.clock(), holder=event.job_id)
     if manifest.source:
         remove_upload(ctx, manifest.source, read)
@@ -132,9 +137,12 @@ def _fail(
     state = ClaimState.RETRYABLE if category_of(exc) == "transient" else ClaimState.FAILED
     settle(ctx.watch, manifest.source, manifest.source_version, state, ctx.clock(), holder=job_id)
     error = ErrorInfo(category_of(exc), reason_of(exc), step)
-    return update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
+    failed = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.FAILED, ctx.clock(), f"job {job_id} failed", job=job, error=error)
         if current.source == manifest.source else None)
+    if failed is not None:
+        retire_preview(ctx, AssetKeys.for_input(manifest.source))
+    return failed
 
 
 def _discard_staged(ctx: PipelineContext, event: JobStateChange) -> None:

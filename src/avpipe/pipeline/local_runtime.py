@@ -29,6 +29,7 @@ from avpipe.pipeline.events import Event, JobOutput, JobStateChange, ObjectCreat
 from avpipe.pipeline.failures import record_failure
 from avpipe.pipeline.notifying_store import NotifyingStore
 from avpipe.pipeline.retry import check_retryable, retry_source
+from avpipe.planning.preview import is_preview
 from avpipe.storage.base import Store
 from avpipe.storage.local import LocalStore
 from avpipe.storage.registry import open_store
@@ -131,8 +132,16 @@ def run_to_completion(
     Returns each event with the manifest its step produced (None where it did nothing).
     """
     queue: deque[Event] = deque([event])
-    ctx = make_context(queue.append)
     results: list[tuple[Event, Manifest | None]] = []
+
+    def emit(emitted: Event) -> None:
+        if isinstance(emitted, JobStateChange) and is_preview(emitted.user_metadata):
+            # handled at once, as EventBridge delivers it while the ladder's job still runs
+            results.append((emitted, dispatch(ctx, emitted)))
+        else:
+            queue.append(emitted)
+
+    ctx = make_context(emit)
     while queue:
         current = queue.popleft()
         manifest = dispatch(ctx, current)

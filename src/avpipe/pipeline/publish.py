@@ -14,6 +14,7 @@ from avpipe.manifest.model import Manifest, OutputEntry
 from avpipe.manifest.output_facts import describe_output
 from avpipe.pipeline.context import PipelineContext
 from avpipe.pipeline.events import JobOutput
+from avpipe.planning.preview import NAME_MODIFIER as PREVIEW_MODIFIER
 from avpipe.storage.registry import locate
 
 log = logging.getLogger(__name__)
@@ -101,3 +102,11 @@ def retire_previous(
     if kind != "video" and ctx.public.exists(keys.thumbnail):
         ctx.public.delete(keys.thumbnail)
         log.info("removed %s: %s is no longer a video", keys.thumbnail, keys.name)
+
+
+def retire_preview(ctx: PipelineContext, keys: AssetKeys) -> None:
+    """Remove the asset's preview file, if there is one (the ladder is published, or failed)."""
+    key = keys.rendition(PREVIEW_MODIFIER)
+    if ctx.public.exists(key):
+        ctx.public.delete(key)
+        log.info("removed the preview %s", key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,8 @@ from avpipe.keys import AssetKeys
 from avpipe.planning.bounds import duration_metadata
 from avpipe.planning.jobs import JobTarget, StreamCaption, build_audio_job, build_video_job, client_request_token
 from avpipe.planning.ladder import RenditionSize
+from avpipe.planning.preview import NAME_MODIFIER as PREVIEW_MODIFIER
+from avpipe.planning.preview import browser_safe, build_preview_job
 from avpipe.planning.templates import JobTemplate, stream_group
 
 
@@ -40,6 +42,9 @@ class AssetPlan:
     mediaconvert_job: dict[str, Any] | None = None  # CreateJob parameters
     thumbnail: str | None = None
     streams: dict[str, str] | None = None  # {"hls": master playlist key, "dash": MPD key} with a CMAF group
+    preview_job: dict[str, Any] | None = None  # CreateJob parameters of the preview, run before the ladder
+    preview: str | None = None  # the preview's public key
+    preview_reason: str | None = None  # why the preview is an encode, not a remux (None for a remux)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +61,8 @@ class AssetPlan:
             "manifest": self.keys.manifest,
             "thumbnail": self.thumbnail,
             "streams": self.streams,
+            "preview": {"key": self.preview, "mode": "encode" if self.preview_reason else "remux",
+                        "reason": self.preview_reason, "mediaconvert_job": self.preview_job} if self.preview else None,
             "mediaconvert_job": self.mediaconvert_job,
         }
 
@@ -106,8 +113,13 @@ def plan_asset(
     subtitles = tuple(StreamCaption(public_uri(key), language) for key, language in captions)
     video = build_video_job(video_template, facts, settings.rungs, target, subtitles)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
-    return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
+    plan = AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
                      mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))
+    if not settings.preview:
+        return plan
+    staging = public_uri(keys.staging_base(staging_token(keys, f"{upload_version or ''}\0preview")))
+    return replace(plan, preview_job=build_preview_job(video.request, facts, staging),
+                   preview=keys.rendition(PREVIEW_MODIFIER), preview_reason=browser_safe(facts))
 
 
 def _streams(keys: AssetKeys, request: dict[str, Any]) -> dict[str, str] | None:

@@ -81,7 +81,8 @@ def ffmpeg_job(
 
 def _filter_graph(outputs: list[dict[str, Any]]) -> tuple[dict[int, str], str]:
     """One decode, shared filters once, then a split into one branch per video output."""
-    chains = {i: _video_chain(o["VideoDescription"]) for i, o in enumerate(outputs) if "VideoDescription" in o}
+    chains = {i: _video_chain(o["VideoDescription"]) for i, o in enumerate(outputs)
+              if "VideoDescription" in o and not is_passthrough(o)}
     if not chains:
         return {}, ""
     shared = _common_prefix(list(chains.values()))
@@ -135,11 +136,13 @@ def _common_prefix(chains: list[list[str]]) -> list[str]:
 
 def _output_args(output: dict[str, Any], job_input: dict[str, Any], label: str | None, threads: int) -> list[str]:
     args: list[str] = []
-    if label is not None:
+    if is_passthrough(output):  # the source's own video stream, not decoded
+        args += ["-map", "0:V:0", "-c:v", "copy"]
+    elif label is not None:
         args += ["-map", label, *_h264_args(output["VideoDescription"]["CodecSettings"]["H264Settings"])]
     for description in output.get("AudioDescriptions", []):
         args += ["-map", _audio_stream(description, job_input), *_audio_args(description["CodecSettings"])]
-    if label is None:
+    if label is None and not is_passthrough(output):
         args.append("-vn")
     args += ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
     if threads:
@@ -152,6 +155,11 @@ def _output_args(output: dict[str, Any], job_input: dict[str, Any], label: str |
     else:
         args += ["-f", "mp3"]
     return args
+
+
+def is_passthrough(output: dict[str, Any]) -> bool:
+    """Whether the output copies the source's video (MediaConvert's ``PASSTHROUGH`` codec)."""
+    return bool(output.get("VideoDescription", {}).get("CodecSettings", {}).get("Codec") == "PASSTHROUGH")
 
 
 def _h264_args(h264: dict[str, Any]) -> list[str]:
@@ -249,7 +257,7 @@ def encoder_threads(outputs: list[dict[str, Any]], cores: int | None) -> dict[in
     if not cores:
         return {}
     pixels = {i: int(o["VideoDescription"].get("Width") or 0) * int(o["VideoDescription"].get("Height") or 0)
-              for i, o in enumerate(outputs) if "VideoDescription" in o}
+              for i, o in enumerate(outputs) if "VideoDescription" in o and not is_passthrough(o)}
     total = sum(pixels.values())
     if not total:
         return {}

@@ -16,6 +16,7 @@ from avpipe.errors import AvpipeError
 from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.pipeline.events import Event, JobOutput, JobStateChange
 from avpipe.planning.bounds import read_limit_s, run_budget_s, source_duration_s
+from avpipe.planning.preview import is_preview
 from avpipe.storage.base import Store
 from avpipe.storage.registry import locate
 from avpipe.transcode.cmaf import STAGE as STREAM_STAGE
@@ -147,7 +148,7 @@ class LocalTranscoder:
     def _run(self, args: Sequence[str], metadata: Mapping[str, str]) -> None:
         duration = source_duration_s(metadata)
         budget = run_budget_s(duration) if duration else None  # a runaway input is stopped, as bad input
-        progress = self.progress
+        progress = None if is_preview(metadata) else self.progress  # the bar follows the ladder
         if progress is None:
             self.runner.run(args, timeout_s=budget)
             return

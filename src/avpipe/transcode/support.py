@@ -53,7 +53,8 @@ _VIDEO = {
     "RespondToAfd": {"NONE"},
     "VideoPreprocessors": {"Deinterlacer": {"Algorithm": {"INTERPOLATE"}, "Mode": {"ADAPTIVE", "DEINTERLACE"},
                                             "Control": {"NORMAL"}}},
-    "CodecSettings": {"Codec": {"H_264"}, "H264Settings": _H264},
+    # PASSTHROUGH: the source's video stream as it is (the preview's remux; ``-c:v copy``)
+    "CodecSettings": {"Codec": {"H_264", "PASSTHROUGH"}, "H264Settings": _H264, "PassthroughSettings": ANY},
 }
 _AUDIO = {
     "AudioSourceName": ANY,

@@ -1,0 +1,122 @@
+"""The preview: something a browser plays minutes before the ladder is done (pure).
+
+As soon as an upload is analysed, a second, small job is planned next to the ladder's:
+
+- a **remux** when the source is already what every browser plays (see :func:`browser_safe`):
+  MediaConvert's ``PASSTHROUGH`` video codec, ``-c:v copy`` locally. Only the audio is encoded
+  (MediaConvert passes only Dolby audio through), so a 10-minute 1080p upload is playable in
+  seconds;
+- otherwise the **lowest rung, encoded fast**: the ladder's own smallest output with the
+  fastest quality tuning (``SINGLE_PASS``), decoded and encoded on its own before the ladder.
+
+Either way it is one MP4 (``audiovideo/<name>_preview.mp4``), written to its own staging folder
+and published only when complete, like every output; the ladder's completion removes it. Its
+request carries ``UserMetadata.role = "preview"`` (so its completion is told apart from the
+ladder's) and a higher ``Priority`` (MediaConvert starts it first in the queue).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from avpipe.analysis.facts import MediaFacts
+
+ROLE = "preview"  # UserMetadata "role" of a preview job
+NAME_MODIFIER = "_preview"
+PRIORITY = 10  # MediaConvert's job priority (-50..50, default 0): the preview goes first
+MAX_SHORT_SIDE, MAX_LONG_SIDE = 1080, 1920  # "at most 1080p", either orientation
+MAX_FRAME_RATE = 60.5
+# H.264 profiles every browser decodes (not High 10, High 4:2:2, High 4:4:4)
+SAFE_H264_PROFILES = ("Baseline", "Constrained Baseline", "Main", "High")
+# containers whose index (moov, or fragments) the remux reads: MediaInfo calls MP4 and QuickTime "MPEG-4"
+SAFE_CONTAINERS = ("MPEG-4",)
+_PROFILE = re.compile(r"^([A-Za-z ]+?)(?:@|$)")
+
+
+def browser_safe(facts: MediaFacts) -> str | None:
+    """None when the source can be remuxed as it is for every browser; else why not (a sentence).
+
+    H.264 up to High profile, 8-bit 4:2:0, progressive, square pixels, stored upright, at most
+    1080p and 60 fps, in an MP4/QuickTime file, with AAC (LC or HE) audio or none.
+    """
+    video = facts.video
+    if video is None:
+        return "it has no video"
+    if facts.container not in SAFE_CONTAINERS:
+        return f"its container is {facts.container or 'unknown'}, not MP4"
+    if video.codec != "AVC":
+        return f"its video is {video.codec}, not H.264"
+    profile = _profile(video.codec_profile)
+    if profile not in SAFE_H264_PROFILES:
+        return f"its H.264 profile is {profile or 'unknown'}"
+    if video.bit_depth not in (None, 8):
+        return f"its video is {video.bit_depth}-bit"
+    if (video.chroma_subsampling or "4:2:0") != "4:2:0":
+        return f"its chroma is {video.chroma_subsampling}"
+    if (video.scan_type or "Progressive") != "Progressive":
+        return "its video is interlaced"
+    if abs(video.pixel_aspect - 1.0) > 0.01:
+        return "its pixels are not square"
+    if video.rotation:  # a player may ignore the rotation flag a passthrough keeps; the encode applies it
+        return f"its picture is stored rotated ({video.rotation} degrees)"
+    short, long = sorted((video.display_width, video.display_height))
+    if short > MAX_SHORT_SIDE or long > MAX_LONG_SIDE:
+        return f"it is larger than 1080p ({video.display_width}x{video.display_height})"
+    if video.frame_rate is not None and video.frame_rate > MAX_FRAME_RATE:
+        return f"its frame rate is above 60 ({video.frame_rate:g})"
+    if facts.audio:
+        audio = facts.audio[0]
+        if audio.codec != "AAC":
+            return f"its audio is {audio.codec}, not AAC"
+        if audio.codec_profile and "LC" not in audio.codec_profile and "HE" not in audio.codec_profile:
+            return f"its AAC profile is {audio.codec_profile}"
+    return None
+
+
+def _profile(text: str | None) -> str | None:
+    match = _PROFILE.match(text or "")
+    return match.group(1).strip() if match else None
+
+
+def build_preview_job(ladder_request: dict[str, Any], facts: MediaFacts, destination_uri: str) -> dict[str, Any]:
+    """The CreateJob request of the preview, made from the ladder's own request.
+
+    It reads the same input, writes one MP4 to ``destination_uri`` (its own staging folder)
+    and keeps the ladder's smallest rung's audio settings; the video is passed through when
+    :func:`browser_safe`, else it is that rung encoded with the fastest tuning.
+    """
+    request = copy.deepcopy(ladder_request)
+    settings = request["Settings"]
+    files = settings["OutputGroups"][0]
+    smallest = min(files["Outputs"], key=lambda o: int(o["VideoDescription"].get("Height") or 0))
+    output = {k: v for k, v in smallest.items() if k != "CaptionDescriptions"}
+    output["NameModifier"] = NAME_MODIFIER
+    remux = browser_safe(facts) is None
+    if remux:
+        output["VideoDescription"] = {"CodecSettings": {"Codec": "PASSTHROUGH"}}
+    else:
+        output["VideoDescription"]["CodecSettings"].get("H264Settings", {})["QualityTuningLevel"] = "SINGLE_PASS"
+    files["Outputs"] = [output]
+    files["OutputGroupSettings"]["FileGroupSettings"]["Destination"] = destination_uri
+    settings["OutputGroups"] = [files]
+    settings["Inputs"][0].pop("CaptionSelectors", None)  # captions are the stream's, not the preview's
+    request["UserMetadata"] = {**request.get("UserMetadata", {}), "role": ROLE,
+                               "preview_mode": "remux" if remux else "fast encode"}
+    request["Priority"] = PRIORITY
+    if "ClientRequestToken" in request:  # idempotent per upload version, and distinct from the ladder's
+        request["ClientRequestToken"] = hashlib.sha256(f"{request['ClientRequestToken']}\n{ROLE}".encode()).hexdigest()
+    return request
+
+
+def is_preview(user_metadata: Mapping[str, str]) -> bool:
+    """Whether a job's UserMetadata marks it as a preview."""
+    return user_metadata.get("role") == ROLE
+
+
+def preview_mode(user_metadata: Mapping[str, str]) -> str:
+    """``"remux"`` or ``"fast encode"``: what a preview job does, for logs and the manifest's history."""
+    return user_metadata.get("preview_mode", "preview")
