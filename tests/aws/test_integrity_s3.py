@@ -90,6 +90,9 @@ def mediaconvert_client() -> tuple[Any, Stubber]:
     mediaconvert = boto3.client("mediaconvert", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x",
                                 endpoint_url="https://mediaconvert.us-east-1.amazonaws.com")
     stub = Stubber(mediaconvert)
+    stub.add_response("create_job", {"Job": {"Id": "job-1-preview", "Role": "r", "Settings": {}}},
+                      {"Role": ANY, "Settings": ANY, "UserMetadata": ANY, "StatusUpdateInterval": ANY,
+                       "ClientRequestToken": ANY, "Priority": ANY})
     stub.add_response("create_job", {"Job": {"Id": "job-1", "Role": "r", "Settings": {}}},
                       {"Role": ANY, "Settings": ANY, "UserMetadata": ANY, "StatusUpdateInterval": ANY,
                        "ClientRequestToken": ANY})

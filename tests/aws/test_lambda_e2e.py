@@ -19,6 +19,8 @@ from avpipe.analysis.mediainfo import probe
 from avpipe.aws import handlers
 from avpipe.aws.runtime import AwsRuntime
 from avpipe.planning.jobs import client_request_token
+from avpipe.planning.preview import PRIORITY as PREVIEW_PRIORITY
+from avpipe.planning.preview import preview_request_token
 
 from moto_server import client
 
@@ -81,8 +83,9 @@ def test_local_backend_end_to_end(aws: SimpleNamespace, media: Any, tmp_path: Pa
     summary = handlers.media_lambda_handler(event("s3_uploads_video_captions_chunk.json"), CONTEXT)
     assert summary["ignored"] == ["inputs/big upload.mp4.CHUNK0"] and summary["failed"] == []
     handled = [(h["event"].split(":")[0], h.get("status")) for h in summary["handled"]]
-    assert handled == [("watch", "processing"), ("job", "complete"), ("watch", "complete")]  # video, its job, captions
-    assert summary["handled"][0]["event"] == f"watch:{VIDEO_KEY}" and summary["request_id"] == "req-1"
+    # the preview's job completes (and is published) while the upload is handled, then the ladder's, then captions
+    assert handled == [("job", "processing"), ("watch", "processing"), ("job", "complete"), ("watch", "complete")]
+    assert summary["handled"][1]["event"] == f"watch:{VIDEO_KEY}" and summary["request_id"] == "req-1"
     thumbnail = handlers.save_video_frame(event("s3_original_created.json"), CONTEXT)
     assert thumbnail["handled"] == [{"event": "public:original/My Talk été.mp4", "asset": "My Talk été",
                                      "status": "complete"}]
@@ -114,6 +117,8 @@ def test_local_backend_end_to_end(aws: SimpleNamespace, media: Any, tmp_path: Pa
 
     record = manifest(aws, "My Talk été")
     assert record["status"] == "complete" and record["kind"] == "video"
+    assert record["preview"] is None and record["playable_at"] <= record["completed_at"]  # preview gone (keys above)
+    assert "preview published (remux)" in [h["message"] for h in record["history"]]
     assert record["thumbnail"] == "thumbnail/My Talk été.jpg"
     assert sorted(o["key"] for o in record["outputs"] if o["key"].endswith(".mp4")) == [
         f"audiovideo/My Talk été_{r}p.mp4" for r in (360, 480, 720)]
@@ -128,7 +133,10 @@ def mediaconvert_stub(jobs: list[tuple[str, str]]) -> tuple[Any, Stubber]:
     mediaconvert = boto3.client("mediaconvert", region_name="us-east-1", aws_access_key_id="x",
                                 aws_secret_access_key="x", endpoint_url="https://mediaconvert.us-east-1.amazonaws.com")
     stub = Stubber(mediaconvert)
-    for job_id, token in jobs:
+    for job_id, token in jobs:  # each upload: its preview first (checked against the model too), then the ladder
+        stub.add_response("create_job", {"Job": {"Id": f"{job_id}-preview", "Role": "r", "Settings": {}}},
+                          {"Role": ANY, "Settings": ANY, "UserMetadata": ANY, "StatusUpdateInterval": ANY,
+                           "ClientRequestToken": preview_request_token(token), "Priority": PREVIEW_PRIORITY})
         stub.add_response("create_job", {"Job": {"Id": job_id, "Role": "r", "Settings": {}}},
                           {"Role": ANY, "Settings": ANY, "UserMetadata": ANY, "StatusUpdateInterval": ANY,
                            "ClientRequestToken": token})
@@ -215,8 +223,8 @@ def test_duplicate_concurrent_deliveries_make_one_job(aws: SimpleNamespace, medi
         thread.join(timeout=120)
     summaries.append(handlers.media_lambda_handler(uploaded, CONTEXT))  # a late re-delivery
     jobs = [h for s in summaries for h in s["handled"] if h["event"].startswith("job:")]
-    assert len(jobs) == 1 and jobs[0]["status"] == "complete"
+    assert [job["status"] for job in jobs] == ["processing", "complete"]  # one preview, one ladder
     assert all(s["failed"] == [] for s in summaries)
     manifest = json.loads(aws.s3.get_object(Bucket=PUBLIC, Key="json/dup.json")["Body"].read())
-    assert [h["status"] for h in manifest["history"]] == ["processing", "complete"]
+    assert [h["status"] for h in manifest["history"]] == ["processing", "processing", "complete"]  # the 2nd: preview
     assert len(notifications(aws)) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from avpipe.errors import AvpipeError
 from avpipe.keys import STAGING, AssetKeys
 from avpipe.manifest.model import Manifest, Status, iso
 from avpipe.manifest.repository import load_manifest, update_manifest
@@ -33,7 +34,7 @@ def submit_preview(ctx: PipelineContext, plan: AssetPlan, read_version: str | No
         request = {**request, "UserMetadata": {**request["UserMetadata"], "version": read_version}}
     try:
         job_id = ctx.transcoder.submit(request)
-    except Exception as exc:  # noqa: BLE001 - the ladder is what matters; the preview is extra
+    except (AvpipeError, OSError) as exc:  # the ladder is what matters; the preview is extra
         log.warning("upload %s: no preview (%s)", plan.keys.input_key, reason_of(exc))
         return
     log.info("upload %s: preview job %s (%s) submitted", plan.keys.input_key, job_id,

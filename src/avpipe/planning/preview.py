@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +33,6 @@ MAX_FRAME_RATE = 60.5
 SAFE_H264_PROFILES = ("Baseline", "Constrained Baseline", "Main", "High")
 # containers whose index (moov, or fragments) the remux reads: MediaInfo calls MP4 and QuickTime "MPEG-4"
 SAFE_CONTAINERS = ("MPEG-4",)
-_PROFILE = re.compile(r"^([A-Za-z ]+?)(?:@|$)")
 
 
 def browser_safe(facts: MediaFacts) -> str | None:
@@ -78,8 +76,8 @@ def browser_safe(facts: MediaFacts) -> str | None:
 
 
 def _profile(text: str | None) -> str | None:
-    match = _PROFILE.match(text or "")
-    return match.group(1).strip() if match else None
+    """``"High 10@L4"`` -> ``"High 10"`` (MediaInfo's profile, without the level)."""
+    return (text or "").partition("@")[0].strip() or None
 
 
 def build_preview_job(ladder_request: dict[str, Any], facts: MediaFacts, destination_uri: str) -> dict[str, Any]:
@@ -108,8 +106,13 @@ def build_preview_job(ladder_request: dict[str, Any], facts: MediaFacts, destina
                                "preview_mode": "remux" if remux else "fast encode"}
     request["Priority"] = PRIORITY
     if "ClientRequestToken" in request:  # idempotent per upload version, and distinct from the ladder's
-        request["ClientRequestToken"] = hashlib.sha256(f"{request['ClientRequestToken']}\n{ROLE}".encode()).hexdigest()
+        request["ClientRequestToken"] = preview_request_token(request["ClientRequestToken"])
     return request
+
+
+def preview_request_token(ladder_token: str) -> str:
+    """The preview's CreateJob idempotency token, from the ladder's (64 hex characters)."""
+    return hashlib.sha256(f"{ladder_token}\n{ROLE}".encode()).hexdigest()
 
 
 def is_preview(user_metadata: Mapping[str, str]) -> bool:
