@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from test_jobs import AUDIO, VIDEO, assert_valid_create_job
 
 from avpipe.analysis.facts import AudioTrack, MediaFacts, VideoTrack
 from avpipe.analysis.routing import Route
@@ -15,8 +16,6 @@ from avpipe.planning.asset import plan_asset
 from avpipe.planning.preview import PRIORITY, browser_safe, is_preview, preview_request_token
 from avpipe.transcode.ffmpeg_args import ffmpeg_job
 from avpipe.transcode.support import check_supported
-
-from test_jobs import AUDIO, VIDEO, assert_valid_create_job
 
 AAC = AudioTrack("AAC", channels=2, sample_rate=48000, codec_profile="LC")
 SAFE = MediaFacts("MPEG-4", duration_s=600.0, audio=(AAC,),
