@@ -21,6 +21,7 @@ CLOSED_CAPTION = "closed-caption/"
 JSON = "json/"
 ORIGINAL = "original/"
 THUMBNAIL = "thumbnail/"
+CAPTION_EXTENSIONS = (".srt", ".vtt", ".scc", ".dfxp", ".ttml", ".xml", ".smi", ".sami")  # the usual names
 STAGING = "staging/"  # transcoder outputs land here (not public) until the whole job succeeded
 PUBLIC_FOLDERS = (AUDIOVIDEO, CLOSED_CAPTION, JSON, ORIGINAL, THUMBNAIL)
 

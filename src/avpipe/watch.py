@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from avpipe.config import DEFAULT_WATCH_QUIET_S, DEFAULT_WATCH_STABLE_POLLS, Settings
 from avpipe.errors import BadInputError
-from avpipe.keys import INPUTS, AssetKeys, is_ignored
+from avpipe.keys import CAPTION_EXTENSIONS, INPUTS, AssetKeys, is_ignored
 from avpipe.manifest.model import Manifest, Status
 from avpipe.retrying import RetryPolicy
 from avpipe.storage.base import ObjectInfo, Store
@@ -100,7 +100,7 @@ class Watcher:
         now = self.clock()
         seen: dict[str, _Sighting] = {}
         started = []
-        for info in self.watch.list(INPUTS):
+        for info in sorted(self.watch.list(INPUTS), key=_captions_first):
             if is_ignored(info.key) or info.key in self._running:
                 continue
             version = _version(info)
@@ -183,6 +183,12 @@ class Watcher:
                 self._names.pop(key, None)
                 if future.exception() is not None:
                     log.error("worker for %s crashed: %s", key, future.exception())
+
+
+def _captions_first(info: ObjectInfo) -> tuple[bool, str]:
+    """Caption files are taken before media (each asset's uploads run one at a time): a video
+    then finds its captions published and carries them in its stream as subtitle renditions."""
+    return not info.key.lower().endswith(CAPTION_EXTENSIONS), info.key
 
 
 def _transient_failure(result: object) -> bool:

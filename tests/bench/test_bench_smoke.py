@@ -52,3 +52,20 @@ def test_quick_targets_that_need_real_inputs_are_not_judged() -> None:
     assert [t["met"] for t in quick["cases"][0]["targets"]] == [None, True]  # a share of a tiny file says nothing
     assert [t["met"] for t in full["cases"][0]["targets"]] == [False, True]
     assert "(limit 5.0) n/a (quick)" in render(quick) and "(limit 5.0) NOT met" in render(full)
+
+
+def test_quick_time_to_playable_measures_the_preview_against_the_ladder(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "avpipe.bench", "--quick", "--cases", "8", "--json", str(report_path),
+         "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [case] = json.loads(report_path.read_text())["cases"]
+    trials = case["trials"]
+    [safe], [camera], [ladder_only] = trials["browser_safe"], trials["camera"], trials["camera_no_preview"]
+    assert safe["preview"] == "preview published (remux)" and safe["playable_s"] > 0
+    assert camera["preview"] == "preview published (fast encode)"
+    assert 0 < camera["playable_s"] < camera["complete_s"]  # playable before the ladder was published
+    assert ladder_only["preview"] is None and ladder_only["playable_s"] == ladder_only["complete_s"]
+    assert [t["target"].split(":")[0] for t in case["targets"]] == [
+        "browser-safe 10 min 1080p", "other source", "other source"]

@@ -107,7 +107,9 @@ def test_ctrl_c_records_the_file_as_interrupted_and_retry_runs_it_again(tmp_path
     assert "clip.mp4: video -> clip_360p.mp4, clip.m3u8, clip.mpd (complete in " in retried.stderr
     after = json.loads((tmp_path / "public/json/clip.json").read_text())
     assert after["status"] == "complete" and after["created_at"] == manifest["created_at"]
-    assert [h["status"] for h in after["history"]] == ["processing", "failed", "processing", "complete"]
+    assert [h["status"] for h in after["history"]] == ["processing", "processing", "failed",  # 2nd: the preview
+                                                       "processing", "processing", "complete"]
+    assert manifest["preview"] is None and not (tmp_path / "public/audiovideo/clip_preview.mp4").exists()
 
 
 def test_serve_logs_one_line_per_finished_upload(tmp_path: Path, media: MediaLibrary) -> None:

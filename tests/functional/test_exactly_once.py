@@ -37,7 +37,8 @@ class CountingRuntime(LocalRuntime):
 
             def submit(self, request: dict[str, Any]) -> str:
                 with open(log_path, "a", encoding="utf-8") as handle:
-                    handle.write(f"{os.getpid()} {request['UserMetadata']['input']}\n")
+                    handle.write(f"{os.getpid()} {request['UserMetadata']['input']} "
+                                 f"{request['UserMetadata'].get('role', 'ladder')}\n")
                 return inner.submit(request)
 
         return PipelineContext(ctx.settings, ctx.watch, ctx.public, Counting(), ctx.runner, ctx.probe, ctx.templates,
@@ -51,9 +52,11 @@ def counting_runtime(data: Path) -> CountingRuntime:
     return runtime
 
 
-def submissions(data: Path) -> list[str]:
+def submissions(data: Path, role: str = "ladder") -> list[str]:
+    """The transcode jobs submitted (pid and input), of the ladder unless ``role`` says otherwise."""
     path = data / "submissions.log"
-    return path.read_text().splitlines() if path.exists() else []
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [line.rsplit(" ", 1)[0] for line in lines if line.rsplit(" ", 1)[1] == role]
 
 
 def test_redelivery_after_success_is_a_no_op(tmp_path: Path, media: MediaLibrary) -> None:
@@ -64,7 +67,7 @@ def test_redelivery_after_success_is_a_no_op(tmp_path: Path, media: MediaLibrary
     assert first is not None and first.status is Status.COMPLETE
     runtime.watch.put(key, media.tiny)  # put back, as if S3 still held it...
     runtime.run(ObjectCreated("watch", key, etag=version))  # ...and re-delivered the same event
-    assert len(submissions(tmp_path)) == 1
+    assert len(submissions(tmp_path)) == 1 and len(submissions(tmp_path, "preview")) == 1
     assert load_manifest(runtime.public, "tiny") == first
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from avpipe.analysis.mediainfo import probe
 from avpipe.config import Settings
 from avpipe.ffmpeg import FfmpegRunner
 from avpipe.manifest import Status
@@ -130,13 +131,16 @@ def test_a_worker_killed_mid_job_is_taken_over_by_the_next_delivery(
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its ffmpeg die mid-job
     worker.wait(timeout=30)
     assert json.loads(manifest_path.read_text())["status"] == "processing"
-    assert not list((data / "public").glob("audiovideo/*")), "nothing half-made is public"
+    public = sorted(p.name for p in (data / "public").glob("audiovideo/*"))
+    assert public == ["tiny_preview.mp4"], "nothing half-made is public: only the preview, published whole"
+    assert probe(str(data / "public/audiovideo/tiny_preview.mp4")).video is not None
 
     runtime = LocalRuntime.from_settings(Settings(data_dir=data, rungs=(360,)))
     manifest = runtime.process_key("inputs/tiny.mp4")  # the next delivery of the same upload version
     assert manifest is not None and manifest.status is Status.COMPLETE and manifest.attempts == 2
     assert [o.key for o in progressive(manifest)] == ["audiovideo/tiny_90p.mp4"]
     assert list(runtime.public.list("staging/")) == []
+    assert not (data / "public/audiovideo/tiny_preview.mp4").exists() and manifest.preview is None
 
 
 class FillableStore(LocalStore):

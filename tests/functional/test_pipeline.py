@@ -128,7 +128,8 @@ def test_original_thumbnail_and_input_cleanup(processed: Processed, media: Media
     assert (int(image.width), int(image.height)) == (1920, 1080)
     assert not (processed.watch / "inputs/course1/intro.mp4").exists()
     assert manifest.media and manifest.media["duration_s"] == pytest.approx(1.0, abs=0.1)
-    assert [h["status"] for h in manifest.history] == ["processing", "complete"]
+    assert [h["message"].split(" (")[0] for h in manifest.history] == [
+        "analysed; action transcode_video", "preview published", f"job {manifest.job['id']} complete"]
 
 
 def test_captions_attach_to_the_video_of_the_same_name(processed: Processed) -> None:

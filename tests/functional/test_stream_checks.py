@@ -104,8 +104,8 @@ def test_every_ffmpeg_run_of_an_upload_is_bounded(tmp_path: Path, media: MediaLi
     runtime = dataclasses.replace(LocalRuntime.from_settings(Settings(data_dir=tmp_path)), runner=runner)
     manifest = runtime.process_key(runtime.submit_file(str(media.tiny)))
     assert manifest is not None and manifest.status is Status.COMPLETE and manifest.thumbnail
-    assert len(runner.runs) == 3 and all(budget for _, budget in runner.runs), \
-        "the ladder, its HLS/DASH remux and the thumbnail"
+    assert len(runner.runs) == 4 and all(budget for _, budget in runner.runs), \
+        "the preview, the ladder, its HLS/DASH remux and the thumbnail"
     ladder = next(args for args, _ in runner.runs if "-filter_complex" in args)
     assert ladder[ladder.index("-i") - 2:ladder.index("-i")] == ["-t", f"{read_limit_s(0.5):.3f}"]
     assert (ladder, run_budget_s(0.5)) in runner.runs

@@ -90,7 +90,11 @@ def test_rule_matches_this_applications_finished_jobs_and_targets_function_and_t
         "detail-type": ["MediaConvert Job State Change"],
         "detail": {"status": ["COMPLETE", "ERROR"], "userMetadata": {"application": [APP]}},
     }
-    targets = {t["Arn"]: t for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]}
+    told = events.describe_rule(Name=f"{APP}-job-notifications")
+    assert json.loads(told["EventPattern"])["detail"]["userMetadata"] == {"application": [APP],
+                                                                          "role": [{"exists": False}]}
+    targets = {t["Arn"]: t for name in (rule["Name"], told["Name"])
+               for t in events.list_targets_by_rule(Rule=name)["Targets"]}
     topic = stack["outputs"]["NotificationTopicArn"]
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{APP}-job-state-change"
     assert set(targets) == {topic, function}

@@ -80,8 +80,10 @@ def test_environment_contract(sam_template: dict[str, Any], cfn_template: dict[s
 def test_failed_async_invocations_go_to_the_dead_letter_queue(cfn_template: dict[str, Any]) -> None:
     for function in _functions(cfn_template).values():
         assert function["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
-    targets = cfn_template["Resources"]["JobStateRule"]["Properties"]["Targets"]
-    assert all(t["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}} for t in targets)
+    targets = [t for rule in ("JobStateRule", "NotificationRule")
+               for t in cfn_template["Resources"][rule]["Properties"]["Targets"]]
+    queue = {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+    assert len(targets) == 2 and all(t["DeadLetterConfig"] == queue for t in targets)
 
 
 def test_each_function_has_a_log_group_with_retention(cfn_template: dict[str, Any]) -> None:
@@ -135,8 +137,11 @@ def test_job_state_rule_pattern_and_targets(cfn_template: dict[str, Any]) -> Non
         "detail-type": ["MediaConvert Job State Change"],
         "detail": {"status": ["COMPLETE", "ERROR"], "userMetadata": {"application": [{"Ref": "ApplicationName"}]}},
     }
-    assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": ["JobStateFunction", "Arn"]},
-                                                  {"Ref": "NotificationTopic"}]
+    assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": ["JobStateFunction", "Arn"]}]
+    told = cfn_template["Resources"]["NotificationRule"]["Properties"]  # previews are not notified, their ladder is
+    assert told["EventPattern"]["detail"]["userMetadata"] == {"application": [{"Ref": "ApplicationName"}],
+                                                              "role": [{"exists": False}]}
+    assert [t["Arn"] for t in told["Targets"]] == [{"Ref": "NotificationTopic"}]
 
 
 def test_topic_policy_lets_only_the_rule_publish(cfn_template: dict[str, Any]) -> None:
@@ -144,7 +149,7 @@ def test_topic_policy_lets_only_the_rule_publish(cfn_template: dict[str, Any]) -
     assert props["Topics"] == [{"Ref": "NotificationTopic"}]
     (statement,) = props["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sns:Publish"
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["JobStateRule", "Arn"]}}}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["NotificationRule", "Arn"]}}}
     assert cfn_template["Resources"]["NotificationTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "PipelineKey"}
 
 

@@ -383,3 +383,46 @@ def test_the_last_verification_is_marked_in_the_library_and_on_the_asset_page(br
     finally:
         context.close()
         next(generator, None)
+
+
+def test_the_preview_plays_while_the_ladder_runs_then_the_stream_replaces_it(
+        browser: Any, page: Any, tmp_path: Path, ffmpeg_exe: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ladder's job is held back until the page has played the preview, so "while" is certain."""
+    import threading
+
+    from avpipe.transcode.local import LocalTranscoder
+
+    ladder_may_run = threading.Event()
+    real_submit = LocalTranscoder.submit
+
+    def held_submit(self: LocalTranscoder, request: dict[str, Any]) -> str:
+        if request["UserMetadata"].get("role") != "preview":
+            ladder_may_run.wait(timeout=120)
+        return real_submit(self, request)
+
+    monkeypatch.setattr(LocalTranscoder, "submit", held_submit)
+    clip = make_av(ffmpeg_exe, tmp_path / "talk.mp4", size="854x480", duration=6.0)
+    running = start(Settings(data_dir=tmp_path / "data", workers=1), WebSettings(chunk_bytes=CHUNK),
+                    host="127.0.0.1", port=0, poll_s=0.2)
+    try:
+        upload(page, running.url, clip)
+        page.locator('#queue li[data-name="talk.mp4"][data-state="done"]').wait_for()
+        page.goto(running.url + "/asset/talk")
+        preview = page.locator("video.preview")
+        preview.wait_for(timeout=LIBRARY_TIMEOUT_MS)
+        assert page.locator(".badge").first.inner_text().lower().startswith("processing")
+        src = page.evaluate("() => document.querySelector('video').src")
+        assert src.endswith("/files/audiovideo/talk_preview.mp4")
+        played = play(page, 0.0)  # the preview plays while the ladder has not even started
+        asset = page.request.get(running.url + "/api/assets/talk").json()
+        assert asset["state"] == "processing" and asset["playable_at"] and asset["preview"]["kind"] == "preview"
+
+        ladder_may_run.set()
+        page.locator("video:not(.preview)").wait_for(timeout=LIBRARY_TIMEOUT_MS)  # complete: the full player
+        page.wait_for_function(f"() => document.querySelector('video').currentTime >= {played - 0.5}")  # went on
+        assert "_preview" not in page.evaluate("() => document.querySelector('video').src")
+        assert page.request.get(src).status == 404  # the preview is gone once the ladder is published
+        assert [e for e in page.console_errors if "404" not in e] == []  # a request racing its removal may 404
+    finally:
+        ladder_may_run.set()
+        running.stop()

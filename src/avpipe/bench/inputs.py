@@ -9,6 +9,8 @@
   with ``-stream_loop`` and copied (no re-encode) into one file. The ``moov`` index stays
   at the end, as cameras write it, so analysing the file means seeking to its end.
   Encoding a real 1 GB clip would take minutes on two cores; copying takes seconds.
+- ``long_talk``: 10 min of browser-safe 1080p (H.264 High + AAC), made like ``large``.
+- ``camera_prores``: 30 s of 1080p ProRes 422 Proxy + PCM in QuickTime (not browser-safe).
 - ``short_clips``: many 2 s 640x360 clips with audio (each gets one rendition).
 - ``captions``: one long file per format (SRT, WebVTT, SCC, DFXP, SAMI) with ``cues`` cues.
 """
@@ -33,11 +35,13 @@ class InputSizes:
     short_clips: int = 50
     caption_cues: int = 3000
     large_segment_seconds: float = 4.0
+    long_seconds: float = 600.0  # the browser-safe talk of the time-to-playable case
+    camera_seconds: float = 30.0  # its ProRes camera/editor file
 
     @classmethod
     def quick(cls) -> InputSizes:
         return cls(clip_seconds=1.0, audio_seconds=10.0, large_mb=8, short_clips=4, caption_cues=100,
-                   large_segment_seconds=1.0)
+                   large_segment_seconds=1.0, long_seconds=8.0, camera_seconds=2.0)
 
 
 class Inputs:
@@ -88,6 +92,31 @@ class Inputs:
             loops = max(0, math.ceil(self.sizes.large_mb * MIB / segment.stat().st_size) - 1)
             self._run("-stream_loop", str(loops), "-i", str(segment), "-c", "copy", "-f", "mp4", str(path))
             segment.unlink()
+        return path
+
+    def long_talk(self) -> Path:
+        """A browser-safe 1080p30 upload of ``long_seconds`` (H.264 High, AAC, ~8 Mbit/s, moov first):
+        a 4 s grainy segment encoded once, repeated with ``-stream_loop`` and copied."""
+        seconds = self.sizes.long_seconds
+        path, ready = self._cached(f"talk_1080p_{seconds:g}s.mp4")
+        if not ready:
+            segment = self.folder / "talk_segment.mp4"
+            self._run(*_grainy_av(1920, 1080, 30, 4.0, grain=5), "-c:v", "libx264", "-preset", "superfast",
+                      "-profile:v", "high", "-b:v", "8M", "-maxrate", "10M", "-bufsize", "16M", "-g", "60",
+                      "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-f", "mp4", str(segment))
+            loops = max(0, math.ceil(seconds / 4.0) - 1)
+            self._run("-stream_loop", str(loops), "-i", str(segment), "-t", f"{seconds:g}", "-c", "copy",
+                      "-movflags", "+faststart", "-f", "mp4", str(path))
+            segment.unlink()
+        return path
+
+    def camera_prores(self) -> Path:
+        """``camera_seconds`` of 1080p30 ProRes 422 Proxy with PCM audio in QuickTime, as editors export."""
+        seconds = self.sizes.camera_seconds
+        path, ready = self._cached(f"camera_prores_{seconds:g}s.mov")
+        if not ready:
+            self._run(*_grainy_av(1920, 1080, 30, seconds, grain=5), "-c:v", "prores_ks", "-profile:v", "0",
+                      "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s16le", "-f", "mov", str(path))
         return path
 
     def short_clips(self) -> list[Path]:

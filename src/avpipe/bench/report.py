@@ -85,7 +85,7 @@ def render(report: dict[str, Any]) -> str:
 
 def _interesting(key: str) -> bool:
     return key.startswith(("cues_per_s", "s3_object", "s3_unranged", "s3_copies", "peak_child")) or key in (
-        "outputs", "clips", "workers")
+        "outputs", "clips", "workers", "playable_s", "complete_s")
 
 
 def _short(value: float) -> str:

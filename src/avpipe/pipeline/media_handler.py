@@ -164,6 +164,15 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
         check_limits(facts, ctx.settings.limits)
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
                       audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
-                      upload_version=version)
+                      upload_version=version, captions=published_captions(ctx, keys) if routed is Route.VIDEO else ())
+
+
+def published_captions(ctx: PipelineContext, keys: AssetKeys) -> tuple[tuple[str, str | None], ...]:
+    """(key, language) of the WebVTT files this asset already has, for its stream's subtitle renditions."""
+    manifest = load_manifest(ctx.public, keys.name)
+    if manifest is None:
+        return ()
+    return tuple((c.key, c.language) for c in manifest.captions
+                 if c.status == "complete" and c.key and ctx.public.exists(c.key))
 
 

@@ -236,6 +236,9 @@ class Library:
                         for o in manifest.outputs],
             "captions": [{"url": self.url(c.key), "language": c.language, "label": c.language or "captions",
                           "key": c.key} for c in manifest.captions if c.key and c.status == "complete"],
+            # while the ladder runs: one MP4 to play (removed when the ladder is published)
+            "preview": {**_output_dict(manifest.preview), "url": self.url(manifest.preview.key), "label": "Preview"}
+            if manifest.preview else None,
         }
 
     def _queued(self, name: str, upload: ObjectInfo | None) -> dict[str, Any]:
@@ -243,7 +246,8 @@ class Library:
         return {"name": name, "kind": None, "status": QUEUED, "state": QUEUED, "progress": None,
                 "source": upload.key if upload else None, "created_at": stamp, "updated_at": stamp,
                 "media": None, "outputs": [], "captions": [], "error": None, "history": [],
-                "links": {"outputs": [], "captions": [], "thumbnail": None, "original": None, "manifest": None}}
+                "links": {"outputs": [], "captions": [], "thumbnail": None, "original": None, "manifest": None,
+                          "preview": None}}
 
     def _waiting(self, name: str | None = None) -> dict[str, ObjectInfo]:
         """Asset name -> the newest complete upload for it in ``inputs/``."""

@@ -22,6 +22,7 @@ from avpipe.config import (
     ENV_UPLOAD_TIMEOUT,
 )
 from avpipe.errors import ConfigurationError
+from avpipe.keys import CAPTION_EXTENSIONS
 
 MB = 1024 * 1024
 DEFAULT_MAX_UPLOAD = 2 * 1024 * MB
@@ -31,7 +32,6 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts",
                     ".wmv", ".flv", ".3gp", ".mxf", ".vob")
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff")
-CAPTION_EXTENSIONS = (".srt", ".vtt", ".scc", ".dfxp", ".ttml", ".xml", ".smi", ".sami")
 ACCEPTED_EXTENSIONS = VIDEO_EXTENSIONS + AUDIO_EXTENSIONS + CAPTION_EXTENSIONS
 _UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": MB, "m": MB, "gb": 1024 * MB, "g": 1024 * MB}
 

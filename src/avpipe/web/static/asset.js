@@ -16,9 +16,10 @@ async function load() {
     return;
   }
   document.title = `${asset.name} · avpipe`;
-  if (asset.state !== shownState) render(asset);
+  const shown = `${asset.state} ${(asset.links && asset.links.preview && asset.links.preview.url) || ""}`;
+  if (shown !== shownState) render(asset);
   else updateState(asset);
-  shownState = asset.state;
+  shownState = shown;
   if (asset.state === "queued" || asset.state === "processing") setTimeout(load, 1000);
 }
 
@@ -41,7 +42,16 @@ function render(asset) {
     parts.push(el("h2", { text: "History" }), el("ol", { class: "history" },
       asset.history.map((h) => el("li", { text: `${formatDate(h.at)} — ${h.status}: ${h.message}` }))));
   }
+  const playing = root.querySelector("video");  // a preview being watched goes on where it was in the ladder
+  const resume = playing && playing.currentTime > 0 ? { at: playing.currentTime, play: !playing.paused } : null;
   root.replaceChildren(...parts);
+  const video = root.querySelector("video");
+  if (resume && video) {
+    video.addEventListener("loadedmetadata", () => {
+      video.currentTime = resume.at;
+      if (resume.play) video.play().catch(() => {});
+    }, { once: true });
+  }
 }
 
 function updateState(asset) {
@@ -112,13 +122,22 @@ function player(asset) {
   const outputs = (asset.links && asset.links.outputs) || [];
   const renditions = outputs.filter((o) => o.kind === "rendition").sort((a, b) => (b.rung || 0) - (a.rung || 0));
   const audio = outputs.find((o) => o.kind === "audio");
-  if (renditions.length) return videoPlayer(asset, renditions);
+  if (renditions.length && !(asset.state === "processing" && asset.links.preview)) return videoPlayer(asset, renditions);
+  if (asset.links && asset.links.preview) return previewPlayer(asset, asset.links.preview);
   if (audio) return el("audio", { controls: true, preload: "metadata", src: audio.url });
   if (asset.links && asset.links.thumbnail) return el("img", { src: asset.links.thumbnail, alt: "", class: "still" });
   return el("p", { class: "lede", text: asset.state === "complete" ? "Nothing to play for this asset." : "Not ready yet." });
 }
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
+
+function previewPlayer(asset, preview) {
+  // while the ladder is made: one MP4 (the upload remuxed, or its lowest rung made first)
+  const video = el("video", { controls: true, preload: "metadata", playsinline: true, src: preview.url,
+    poster: asset.links.thumbnail, class: "preview" });
+  return [video, el("p", { class: "lede preview-note",
+    text: "Preview: playable now; the full-quality stream and every rendition follow when processing is done." })];
+}
 
 function videoPlayer(asset, renditions) {
   // the HLS master when this browser plays HLS itself (automatic switching), else a progressive MP4
@@ -174,6 +193,7 @@ function links(asset) {
   const items = [
     ...(l.outputs || []).filter((o) => o.kind !== "stream")  // segments and variant playlists: the master lists them
       .map((o) => [o.label + (o.width ? ` ${o.width}×${o.height}` : ""), o.kind, o.url]),
+    l.preview && ["Preview (while processing)", "preview", l.preview.url],
     ...(l.captions || []).map((c) => [`${c.label}.vtt`, "captions", c.url]),
     l.thumbnail && ["thumbnail.jpg", "thumbnail", l.thumbnail],
     l.original && ["original", "original", l.original],
