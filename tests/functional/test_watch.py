@@ -69,3 +69,17 @@ def test_files_still_growing_wait_for_a_stable_poll(tmp_path: Path) -> None:
 def status_of(runtime: LocalRuntime, name: str) -> Status | None:
     manifest = load_manifest(runtime.public, name)
     return manifest.status if manifest else None
+
+
+def test_captions_dropped_with_their_video_are_in_its_stream(tmp_path: Path, media: MediaLibrary) -> None:
+    """talk.srt sorts after talk.mp4, yet it is taken first: the video's stream then carries it."""
+    runtime = LocalRuntime.from_settings(Settings(data_dir=tmp_path, rungs=(360,)))
+    runtime.watch.put("inputs/talk.mp4", media.landscape_720p)
+    runtime.watch.put("inputs/talk.srt", media.srt)
+    watcher = Watcher(runtime.watch, runtime.process_key, workers=2, poll_s=0.05, quiet_s=0, stable_polls=1)
+    assert watcher.poll_once() == ["inputs/talk.srt"]  # the video waits: one upload of an asset at a time
+    assert wait_for(lambda: watcher.poll_once() == [] and watcher.idle() and status_of(runtime, "talk")
+                    is Status.COMPLETE and not runtime.watch.exists("inputs/talk.mp4"), timeout=120)
+    watcher.pool.shutdown()
+    master = (Path(runtime.public.url) / "audiovideo/talk.m3u8").read_text()
+    assert "TYPE=SUBTITLES" in master and 'SUBTITLES="' in master
