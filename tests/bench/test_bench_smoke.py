@@ -57,7 +57,7 @@ def test_quick_targets_that_need_real_inputs_are_not_judged() -> None:
 def test_quick_time_to_playable_measures_the_preview_against_the_ladder(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "avpipe.bench", "--quick", "--cases", "8", "--json", str(report_path),
+        [sys.executable, "-m", "avpipe.bench", "--quick", "--cases", "9", "--json", str(report_path),
          "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     [case] = json.loads(report_path.read_text())["cases"]

@@ -1,4 +1,4 @@
-"""Case 8: time to playable: from ``avpipe process`` starting to something a browser plays.
+"""Case 9: time to playable: from ``avpipe process`` starting to something a browser plays.
 
 Each trial runs the real command (``python -m avpipe --data DIR process FILE``) in its own
 process group and reads the asset's manifest: ``playable_at`` (the preview published) and
@@ -115,5 +115,5 @@ def _share(summary: Summary, top: tuple[str, str], bottom: tuple[str, str]) -> f
     return round(above / below, 3)
 
 
-CASE = Case(8, "playable", "Time to playable: preview (remux or fast lowest rung) before the ladder",
+CASE = Case(9, "playable", "Time to playable: preview (remux or fast lowest rung) before the ladder",
             ("browser_safe", "camera", "camera_no_preview"), prepare, run, targets, reset=reset)
