@@ -37,6 +37,7 @@ ENV_CAPTION_TIMEOUT_S = "AVPIPE_CAPTION_TIMEOUT_S"  # seconds one caption conver
 ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay unchanged before it is taken
 ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
 ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
+ENV_DETAIL_PROBE = "AVPIPE_DETAIL_PROBE"  # "0": skip the upscale check before planning (every rung is made)
 ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
@@ -118,6 +119,12 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     caption_timeout_s: float = 60.0  # a caption conversion running longer is refused (bad input)
     measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
+    detail_probe: bool = True  # spot upscaled sources before planning, to drop the rungs above their detail
+
+    @property
+    def detail_rungs(self) -> tuple[int, ...]:
+        """The rungs the upscale check tries; none when it is switched off."""
+        return self.rungs if self.detail_probe else ()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -206,6 +213,8 @@ class Settings:
             kwargs["caption_timeout_s"] = _number(ENV_CAPTION_TIMEOUT_S, environ[ENV_CAPTION_TIMEOUT_S], float)
         if environ.get(ENV_QUALITY):
             kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
+        if environ.get(ENV_DETAIL_PROBE):
+            kwargs["detail_probe"] = _switch(ENV_DETAIL_PROBE, environ[ENV_DETAIL_PROBE])
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

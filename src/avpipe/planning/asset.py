@@ -40,6 +40,7 @@ class AssetPlan:
     mediaconvert_job: dict[str, Any] | None = None  # CreateJob parameters
     thumbnail: str | None = None
     streams: dict[str, str] | None = None  # {"hls": master playlist key, "dash": MPD key} with a CMAF group
+    notes: tuple[str, ...] = ()  # why the renditions differ from the template's (never more bits than the source...)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +57,7 @@ class AssetPlan:
             "manifest": self.keys.manifest,
             "thumbnail": self.thumbnail,
             "streams": self.streams,
+            "notes": list(self.notes),
             "mediaconvert_job": self.mediaconvert_job,
         }
 
@@ -107,7 +109,8 @@ def plan_asset(
     video = build_video_job(video_template, facts, settings.rungs, target, subtitles)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
     return AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
-                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))
+                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request),
+                     notes=video.notes)
 
 
 def _streams(keys: AssetKeys, request: dict[str, Any]) -> dict[str, str] | None:

@@ -1,4 +1,4 @@
-"""Spotting an upscaled source, to drop the rungs above its real detail (pure; not wired yet).
+"""Spotting an upscaled source, to drop the rungs above its real detail (pure).
 
 The measure: scale the source down to a candidate height and back up, and compare the round
 trip with the source (SSIM over sampled frames). If the picture had no detail finer than
@@ -11,6 +11,13 @@ separates them. SSIM (ffmpeg's ``ssim`` filter, in every build avpipe accepts, D
 
 The detail height is the smallest candidate whose round trip reaches the threshold; rungs
 above it are dropped, the rung at it (and below) kept.
+
+What is compared is cheap: :func:`roundtrips_args` seeks to :data:`SAMPLE_POINTS` moments
+spread over the clip and decodes only the keyframe there (``-skip_frame nokey``; a short read
+after each seek, so a file in S3 is read at a few places, not whole), and every candidate is
+measured in the same ffmpeg run (one ``split``). The
+analysis step (:mod:`avpipe.analysis.detail`) runs it; planning reads the result as
+``VideoTrack.detail_height`` (see :func:`rungs_within_detail`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ from avpipe.ffmpeg.safety import input_options
 from avpipe.quality.graph import escape_value
 
 UPSCALE_SSIM = 0.98
-SAMPLE_FRAMES = 50  # frames compared, spread over the clip (every n-th frame)
+SAMPLE_FRAMES = 50  # frames compared, spread over the clip (every n-th frame), by roundtrip_graph
+SAMPLE_POINTS = 8  # keyframes compared by roundtrips_args: the one at or before each of 8 moments
+SAMPLE_READ_S = 0.1  # seconds read after each seek (only its keyframe is decoded)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,59 @@ def roundtrip_args(source_path: str, candidate_height: int, width: int, height: 
     """ffmpeg arguments (after the binary) for one candidate's round trip."""
     graph = roundtrip_graph(candidate_height, width, height, stats_path, every_nth)
     return [*input_options(source_path), "-i", source_path, "-filter_complex", graph, "-an", "-sn", "-f", "null", "-"]
+
+
+def sample_points(duration_s: float | None, count: int = SAMPLE_POINTS) -> tuple[float, ...]:
+    """Where to look: ``count`` moments spread over the clip (the middles of equal parts); the start when
+    the duration is unknown."""
+    if not duration_s or duration_s <= 0:
+        return (0.0,)
+    return tuple(round(duration_s * (i + 0.5) / count, 3) for i in range(count))
+
+
+def roundtrips_graph(candidates: Sequence[int], width: int, height: int, stats_paths: Sequence[str],
+                     inputs: int = 1) -> str:
+    """``-filter_complex`` for every candidate at once: the ``inputs`` sampled pictures in a row, then a
+    split into one (round trip, original) pair per candidate."""
+    joined = "".join(f"[{i}:v:0]" for i in range(inputs)) + f"concat=n={inputs}:v=1:a=0," if inputs > 1 else "[0:v:0]"
+    pads = "".join(f"[a{i}][b{i}]" for i in range(len(candidates)))
+    parts = [f"{joined}setpts=N,scale={width}:{height},setsar=1,format=yuv420p,split={2 * len(candidates)}{pads}"]
+    for i, (candidate, stats) in enumerate(zip(candidates, stats_paths, strict=True)):
+        down = f"-2:{candidate}" if width >= height else f"{candidate}:-2"
+        parts.append(f"[a{i}]scale={down}:flags=area,scale={width}:{height}:flags=bicubic[r{i}];"
+                     f"[r{i}][b{i}]ssim=stats_file={escape_value(stats)}")
+    return ";".join(parts)
+
+
+def roundtrips_args(source_path: str, candidates: Sequence[int], width: int, height: int,
+                    stats_paths: Sequence[str], duration_s: float | None = None) -> list[str]:
+    """ffmpeg arguments (after the binary): one keyframe at each sample point (a seek, a short read, only
+    keyframes decoded), every candidate's round trip in the same run."""
+    points = sample_points(duration_s)
+    inputs: list[str] = []
+    for point in points:
+        inputs += ["-skip_frame", "nokey", "-noaccurate_seek", "-ss", f"{point:g}", "-t", str(SAMPLE_READ_S),
+                   *input_options(source_path), "-i", source_path]
+    graph = roundtrips_graph(candidates, width, height, stats_paths, len(points))
+    return [*inputs, "-filter_complex", graph, "-an", "-sn", "-dn", "-f", "null", "-"]
+
+
+def candidates_below(rungs: Sequence[int], width: int, height: int) -> tuple[int, ...]:
+    """The rung heights worth trying: those below the source's short side (the bigger ones are not made)."""
+    return tuple(sorted(r for r in set(rungs) if r < min(width, height)))
+
+
+def rungs_within_detail(rungs: Sequence[int], detail: int | None) -> tuple[tuple[int, ...], str | None]:
+    """The rungs to make for a source with real detail up to ``detail`` (None: native), and why others go."""
+    if detail is None:
+        return tuple(rungs), None
+    kept = tuple(r for r in rungs if r <= detail) or (min(rungs),)
+    dropped = [r for r in rungs if r not in kept]
+    if not dropped:
+        return kept, None
+    return kept, (f"the source is an upscale with no detail beyond {detail}p, so "
+                  f"{', '.join(f'{r}p' for r in dropped)} would add nothing and {'is' if len(dropped) == 1 else 'are'}"
+                  " not made")
 
 
 def sample_step(frame_count: int | None) -> int:
