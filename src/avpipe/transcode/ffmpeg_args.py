@@ -19,6 +19,8 @@ from avpipe.transcode.support import check_supported
 # x264 presets standing in for MediaConvert's quality tuning levels
 PRESETS = {"SINGLE_PASS": "veryfast", "SINGLE_PASS_HQ": "fast", "MULTI_PASS_HQ": "medium"}
 PROFILES = {"BASELINE": "baseline", "MAIN": "main", "HIGH": "high"}
+# MediaConvert's adaptive quantization strength as x264's --aq-strength (AUTO: x264's own default, 1.0)
+AQ_STRENGTHS = {"LOW": 0.6, "MEDIUM": 0.8, "HIGH": 1.0, "HIGHER": 1.2, "MAX": 1.4}
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,21 @@ def _h264_args(h264: dict[str, Any]) -> list[str]:
         args += ["-sc_threshold", "0"]
     if h264.get("EntropyEncoding") == "CAVLC":
         args += ["-coder", "cavlc"]
+    return args + _adaptive_quantization(h264)
+
+
+def _adaptive_quantization(h264: dict[str, Any]) -> list[str]:
+    """MediaConvert's AQ settings as x264's: spatial AQ is ``aq-mode``/``aq-strength`` (OFF, or
+    SpatialAdaptiveQuantization DISABLED: no AQ; LOW..MAX: strength 0.6..1.4), temporal AQ is
+    x264's macroblock tree (DISABLED: ``-mbtree 0``). Unset or AUTO/ENABLED: x264's defaults."""
+    strength = h264.get("AdaptiveQuantization", "AUTO")
+    args: list[str] = []
+    if strength == "OFF" or h264.get("SpatialAdaptiveQuantization") == "DISABLED":
+        args += ["-aq-mode", "0"]
+    elif strength in AQ_STRENGTHS:
+        args += ["-aq-strength", f"{AQ_STRENGTHS[strength]:g}"]
+    if h264.get("TemporalAdaptiveQuantization") == "DISABLED":
+        args += ["-mbtree", "0"]
     return args
 
 

@@ -42,6 +42,9 @@ _H264 = {
     "ParNumerator": _INT,
     "ParDenominator": _INT,
     "EntropyEncoding": {"CABAC", "CAVLC"},
+    "AdaptiveQuantization": {"OFF", "AUTO", "LOW", "MEDIUM", "HIGH", "HIGHER", "MAX"},
+    "SpatialAdaptiveQuantization": {"ENABLED", "DISABLED"},
+    "TemporalAdaptiveQuantization": {"ENABLED", "DISABLED"},
 }
 _VIDEO = {
     "Width": _INT,
