@@ -51,7 +51,7 @@ _VIDEO = {
     "Height": _INT,
     "ScalingBehavior": {"STRETCH_TO_OUTPUT", "DEFAULT"},
     "AntiAlias": {"ENABLED", "DISABLED"},
-    "Sharpness": ANY,
+    "Sharpness": _INT,
     "AfdSignaling": {"NONE"},
     "RespondToAfd": {"NONE"},
     "VideoPreprocessors": {"Deinterlacer": {"Algorithm": {"INTERPOLATE"}, "Mode": {"ADAPTIVE", "DEINTERLACE"},

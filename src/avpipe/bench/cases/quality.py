@@ -58,8 +58,8 @@ def prepare(env: BenchEnv) -> Spec:
     for name, path in sources.items():
         key = f"inputs/{name}.mp4"
         watch.path(key).parent.mkdir(parents=True, exist_ok=True)
-        if not watch.exists(key):
-            shutil.copyfile(path, watch.path(key))
+        if not watch.exists(key) or watch.path(key).stat().st_size != path.stat().st_size:
+            shutil.copyfile(path, watch.path(key))  # a new revision of the source replaces the old
         facts = probe(str(path))
         plan = plan_asset(AssetKeys.for_input(key), facts, Route.VIDEO, settings=settings,
                           video_template=templates.video, audio_template=templates.audio, watch_uri=watch.uri,
