@@ -12,8 +12,8 @@ import pytest
 
 from avpipe.bench.cases.quality import bd_rates, ladder_points
 from avpipe.bench.quality_sources import SOURCES
-from avpipe.quality.measure import has_libvmaf
 from avpipe.ffmpeg.locate import wheel_ffmpeg
+from avpipe.quality.measure import has_libvmaf
 
 
 @pytest.mark.skipif(not has_libvmaf(wheel_ffmpeg()), reason="the wheel's ffmpeg has no libvmaf")

@@ -27,7 +27,7 @@ class VideoTrack:
     frame_count: int | None = None
     start_s: float | None = None  # when the video stream starts, after the container's start
     duration_s: float | None = None  # how long the video stream itself lasts
-    detail_height: int | None = None  # an upscale's real detail (the rung it holds), measured; None: native or not measured
+    detail_height: int | None = None  # an upscale's real detail (the rung it holds); None: native or not measured
 
     @property
     def display_width(self) -> int:

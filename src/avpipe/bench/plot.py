@@ -82,10 +82,10 @@ def rate_quality_png(curves: Mapping[str, Sequence[tuple[float, float]]]) -> byt
         x, _ = at(rate, q_low)
         canvas.line(x, MARGIN, x, HEIGHT - MARGIN, grey)
         canvas.text(x - 10, HEIGHT - MARGIN + 8, f"{rate / 1000:.0f}")
-    for vmaf in range(int(q_low), 101, 10):
-        _, y = at(10 ** low, vmaf)
+    for level in range(int(q_low), 101, 10):
+        _, y = at(10 ** low, level)
         canvas.line(MARGIN, y, WIDTH - MARGIN, y, grey)
-        canvas.text(6, y - 5, str(vmaf))
+        canvas.text(6, y - 5, str(level))
     canvas.line(MARGIN, HEIGHT - MARGIN, WIDTH - MARGIN, HEIGHT - MARGIN, (0, 0, 0))
     canvas.line(MARGIN, MARGIN, MARGIN, HEIGHT - MARGIN, (0, 0, 0))
     canvas.text(WIDTH - MARGIN - 40, HEIGHT - 16, "kb/s")

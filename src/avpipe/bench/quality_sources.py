@@ -52,7 +52,7 @@ def talking_head_graph(w: int, h: int, rate: int) -> str:
               f"loop=loop=-1:size=1,setpts=N/{rate}/TB")
     room = _still(f"mandelbrot=s={w}x{h}:r={rate}:start_scale=0.6", rate) + ",gblur=sigma=12,eq=saturation=0.5"
     text = font("DejaVuSans.ttf")
-    caption = (f",drawbox=x=0:y=ih*0.8:w=iw*0.45:h=ih*0.1:color=0x1a3a6a@0.85:t=fill"
+    caption = (",drawbox=x=0:y=ih*0.8:w=iw*0.45:h=ih*0.1:color=0x1a3a6a@0.85:t=fill"
                + (f",drawtext=fontfile='{_escape(text)}':text='Dr. Jane Doe - Quarterly results':x=w*0.02:y=h*0.82:"
                   "fontsize=h/22:fontcolor=white" if text else ""))
     return (f"{room}[bg];{person}[p];[bg][p]overlay=x='(W-w)/2+W*0.01*sin(t*1.3)':y='H-h+H*0.01*sin(t*2.1)':"

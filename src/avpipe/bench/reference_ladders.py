@@ -71,6 +71,5 @@ def aws_vod_settings(base: dict[str, Any], source_width: int, source_height: int
                      "AdaptiveQuantization": aq})
         outputs.append(output)
     return {"Inputs": [{"FileInput": "source"}],
-            "OutputGroups": [{"Name": "File Group", "OutputGroupSettings": {"Type": "FILE_GROUP_SETTINGS",
-                                                                              "FileGroupSettings": {"Destination": "x"}},
-                              "Outputs": outputs}]}
+            "OutputGroups": [{"Name": "File Group", "Outputs": outputs, "OutputGroupSettings": {
+                "Type": "FILE_GROUP_SETTINGS", "FileGroupSettings": {"Destination": "x"}}}]}

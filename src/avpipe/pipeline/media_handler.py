@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from avpipe.analysis.detail import with_detail
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, screen_head
 from avpipe.analysis.limits import check_limits
 from avpipe.analysis.routing import Route, route
-from avpipe.analysis.detail import with_detail
 from avpipe.analysis.streams import verify_streams
 from avpipe.errors import BadInputError, TransientError, UploadChangedError, category_of
 from avpipe.keys import AssetKeys, is_ignored

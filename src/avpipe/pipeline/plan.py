@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from avpipe.analysis.guard import screen_head
 from avpipe.analysis.detail import with_detail
+from avpipe.analysis.guard import screen_head
 from avpipe.analysis.streams import verify_streams
 from avpipe.errors import BadInputError
 from avpipe.keys import INPUTS, AssetKeys

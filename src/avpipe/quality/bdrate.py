@@ -19,7 +19,8 @@ MAX_DEGREE = 3
 def polyfit(xs: Sequence[float], ys: Sequence[float], degree: int) -> list[float]:
     """Least-squares polynomial coefficients, lowest power first (normal equations, Gauss-Jordan)."""
     size = degree + 1
-    matrix = [[sum(x ** (i + j) for x in xs) for j in range(size)] + [sum(y * x ** i for x, y in zip(xs, ys, strict=True))]
+    pairs = list(zip(xs, ys, strict=True))
+    matrix = [[sum(x ** (i + j) for x in xs) for j in range(size)] + [sum(y * x ** i for x, y in pairs)]
               for i in range(size)]
     for col in range(size):
         pivot = max(range(col, size), key=lambda row: abs(matrix[row][col]))
