@@ -359,6 +359,8 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     for name in ("original", "manifest", "thumbnail"):
         if plan[name]:
             print(f"  {plan[name]}")
+    for note in plan.get("notes", []):
+        print(f"  note: {note}")
     if plan["mediaconvert_job"]:
         print("MediaConvert job: use --json to see the CreateJob parameters")
     _print_estimate(plan["estimate"])

@@ -38,6 +38,7 @@ ENV_WATCH_QUIET_S = "AVPIPE_WATCH_QUIET_S"  # seconds a watched file must stay u
 ENV_WATCH_STABLE_POLLS = "AVPIPE_WATCH_STABLE_POLLS"  # polls that must see it unchanged, too
 ENV_QUALITY = "AVPIPE_QUALITY"  # "1": measure VMAF of the renditions after each local job (avpipe.quality)
 ENV_PREVIEW = "AVPIPE_PREVIEW"  # "0": no preview before the ladder (planning/preview.py)
+ENV_DETAIL_PROBE = "AVPIPE_DETAIL_PROBE"  # "0": skip the upscale check before planning (every rung is made)
 ENV_CACHE_DIR = "AVPIPE_CACHE_DIR"  # where the encode-speed calibration is kept (default ~/.cache/avpipe)
 # the web app (avpipe serve); read by avpipe.web.settings.WebSettings
 ENV_TOKEN = "AVPIPE_TOKEN"  # when set, uploads and retries need it
@@ -120,6 +121,12 @@ class Settings:
     caption_timeout_s: float = 60.0  # a caption conversion running longer is refused (bad input)
     measure_quality: bool = False  # VMAF of each rendition after each local job (AVPIPE_QUALITY)
     preview: bool = True  # a playable preview is published before the ladder (AVPIPE_PREVIEW)
+    detail_probe: bool = True  # spot upscaled sources before planning, to drop the rungs above their detail
+
+    @property
+    def detail_rungs(self) -> tuple[int, ...]:
+        """The rungs the upscale check tries; none when it is switched off."""
+        return self.rungs if self.detail_probe else ()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -210,6 +217,8 @@ class Settings:
             kwargs["measure_quality"] = _switch(ENV_QUALITY, environ[ENV_QUALITY])
         if environ.get(ENV_PREVIEW):
             kwargs["preview"] = _switch(ENV_PREVIEW, environ[ENV_PREVIEW])
+        if environ.get(ENV_DETAIL_PROBE):
+            kwargs["detail_probe"] = _switch(ENV_DETAIL_PROBE, environ[ENV_DETAIL_PROBE])
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ from avpipe.transcode.ffmpeg_args import ffmpeg_job
 from avpipe.transcode.local import available_cores
 
 ENCODER_OPTIONS = ("-c:v", "-preset", "-profile:v", "-crf", "-maxrate", "-bufsize", "-force_key_frames", "-flags",
-                   "-bf", "-c:a", "-b:a", "-ac", "-ar", "-threads")
+                   "-bf", "-refs", "-c:a", "-b:a", "-ac", "-ar", "-threads")
 
 
 def _per_output(args: list[str] | tuple[str, ...]) -> list[dict[str, str]]:

@@ -159,8 +159,8 @@ def test_rotated_and_anamorphic_sources_are_compared_as_displayed(
 
 
 def test_an_upscaled_source_is_told_from_a_native_one_on_generated_clips(tmp_path: Path) -> None:
-    from avpipe.quality.upscale import judge
-    from avpipe.quality.upscale_probe import roundtrip_ssim
+    from avpipe.quality.upscale import candidates_below, judge
+    from avpipe.quality.upscale_probe import roundtrip_psnr
 
     ffmpeg = wheel_ffmpeg()
     native, upscaled = tmp_path / "native.mp4", tmp_path / "upscaled.mp4"
@@ -169,12 +169,13 @@ def test_an_upscaled_source_is_told_from_a_native_one_on_generated_clips(tmp_pat
                *x264, str(native))
     run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=0.5,noise=alls=6:allf=t",
                "-vf", "scale=1280:720:flags=bicubic", *x264, str(upscaled))
-    runner = FfmpegRunner(find_ffmpeg())  # ssim is in every ffmpeg avpipe accepts
+    runner = FfmpegRunner(find_ffmpeg())  # psnr is in every ffmpeg avpipe accepts
     verdicts = {}
     for clip in (native, upscaled):
         track = probe(str(clip)).video
         assert track is not None
-        verdicts[clip.stem] = judge((360, 480, 720), 720, roundtrip_ssim(runner, str(clip), track, (360, 480)))
+        candidates = candidates_below((360, 480, 720), 1280, 720)
+        verdicts[clip.stem] = judge((360, 480, 720), 720, roundtrip_psnr(runner, str(clip), track, candidates))
     assert verdicts["native"].dropped == ()
     assert (verdicts["upscaled"].detail_height, verdicts["upscaled"].dropped) == (360, (480, 720))
 

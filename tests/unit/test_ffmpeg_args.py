@@ -158,3 +158,42 @@ def test_unsupported_cmaf_settings_are_named() -> None:
     settings["OutputGroups"][1]["OutputGroupSettings"]["CmafGroupSettings"]["SegmentControl"] = "SEGMENTED_FILES"
     with pytest.raises(UnsupportedSettingError, match="SegmentControl"):
         check_supported(settings)
+
+
+@pytest.mark.parametrize(("aq", "expected"), [
+    ({}, {}),
+    ({"AdaptiveQuantization": "AUTO"}, {}),
+    ({"AdaptiveQuantization": "MEDIUM"}, {"-aq-strength": ["0.8"]}),
+    ({"AdaptiveQuantization": "MAX", "TemporalAdaptiveQuantization": "DISABLED"},
+     {"-aq-strength": ["1.4"], "-mbtree": ["0"]}),
+    ({"AdaptiveQuantization": "OFF"}, {"-aq-mode": ["0"]}),
+    ({"AdaptiveQuantization": "HIGH", "SpatialAdaptiveQuantization": "DISABLED"}, {"-aq-mode": ["0"]}),
+])
+def test_adaptive_quantization_becomes_x264s(aq: dict[str, str], expected: dict[str, list[str]]) -> None:
+    settings = video_settings()
+    outputs = settings["OutputGroups"][0]["Outputs"]
+    settings["OutputGroups"] = settings["OutputGroups"][:1]
+    settings["OutputGroups"][0]["Outputs"] = outputs[:1]
+    h264 = outputs[0]["VideoDescription"]["CodecSettings"]["H264Settings"]
+    for key in [k for k in h264 if k.endswith("AdaptiveQuantization")]:
+        del h264[key]
+    h264.update(aq)
+    args = ffmpeg_job(settings, "/in.mp4", "/tmp/x").args
+    assert {flag: arg_after(args, flag) for flag in ("-aq-mode", "-aq-strength", "-mbtree") if flag in args} == expected
+
+
+@pytest.mark.parametrize(("video", "flags"), [
+    ({}, "lanczos:param0=3"),
+    ({"AntiAlias": "ENABLED", "Sharpness": 0}, "lanczos:param0=2"),
+    ({"AntiAlias": "ENABLED", "Sharpness": 100}, "lanczos:param0=4"),
+    ({"AntiAlias": "DISABLED", "Sharpness": 100}, "fast_bilinear"),
+])
+def test_anti_alias_and_sharpness_choose_the_scaler(video: dict[str, Any], flags: str) -> None:
+    from avpipe.transcode.ffmpeg_args import scaler
+
+    assert scaler(video) == flags
+    settings = video_settings()
+    for output in settings["OutputGroups"][0]["Outputs"]:
+        output["VideoDescription"].update(video)
+    graph = arg_after(ffmpeg_job(settings, "/in.mp4", "/tmp/x").args, "-filter_complex")[0]
+    assert graph.count(f"flags={flags}") == 4

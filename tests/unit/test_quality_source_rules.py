@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from avpipe.quality.bitrate_cap import cap_to_source, near_source
-from avpipe.quality.upscale import detail_height, judge, parse_ssim_stats, roundtrip_graph, sample_step
+from avpipe.quality.upscale import (
+    candidates_below,
+    detail_height,
+    judge,
+    parse_psnr_stats,
+    reference_height,
+    roundtrips_args,
+    roundtrips_graph,
+    sample_points,
+)
 
 
 def test_a_rendition_at_the_source_size_is_capped_at_the_source_bitrate() -> None:
@@ -31,27 +40,40 @@ def test_near_the_source_means_three_quarters_of_its_pixels(size: tuple[int, int
 
 
 def test_an_upscale_keeps_the_rungs_up_to_its_real_detail() -> None:
-    verdict = judge((360, 480, 720, 1080), 1080, {360: 0.95, 480: 0.991, 720: 0.997})
+    # a 480p picture as 1080p: the round trip jumps at 480 (measured: 37.5 / 43.4 / 46.1 dB)
+    verdict = judge((360, 480, 720, 1080), 1080, {240: 34.0, 360: 37.5, 480: 43.4, 720: 46.1})
     assert verdict.detail_height == 480
     assert (verdict.kept, verdict.dropped) == ((360, 480), (720, 1080))
     assert verdict.reason is not None and "no detail beyond 480p" in verdict.reason and "720p, 1080p" in verdict.reason
 
 
-def test_a_native_source_keeps_every_rung() -> None:
-    verdict = judge((360, 480, 720, 1080), 1080, {360: 0.90, 480: 0.93, 720: 0.96})
+def test_a_native_source_keeps_every_rung_however_soft() -> None:
+    soft_talking_head = {240: 35.5, 360: 37.9, 480: 40.2, 720: 43.1}  # good round trips, but no jump
+    verdict = judge((360, 480, 720, 1080), 1080, soft_talking_head)
     assert verdict == judge((360, 480, 720, 1080), 1080, {}) and verdict.dropped == () and verdict.reason is None
+    assert detail_height({360: 30.0, 480: 36.0}) is None  # a jump to a round trip that still loses much
+    assert detail_height({360: 37.0, 480: 43.0}) == 480
     assert detail_height({}) is None
 
 
-def test_the_round_trip_graph_names_the_short_side_and_samples_frames() -> None:
-    landscape = roundtrip_graph(480, 1920, 1080, "/t/s.log", every_nth=5)
-    assert "scale=-2:480:flags=area,scale=1920:1080:flags=bicubic" in landscape
-    assert landscape.startswith(r"[0:v]select=not(mod(n\,5)),")
-    assert "scale=480:-2:flags=area" in roundtrip_graph(480, 1080, 1920, "/t/s.log")
-    assert sample_step(1000) == 20 and sample_step(None) == 1
+def test_the_lowest_rung_is_compared_with_a_height_below_it() -> None:
+    assert reference_height((360, 480)) == 240
+    assert candidates_below((360, 480, 720, 1080), 1920, 1080) == (240, 360, 480, 720)
+    assert candidates_below((360, 480), 640, 360) == ()  # nothing below a 360p source's own size to try
 
 
-def test_ssim_stats_are_averaged_over_frames() -> None:
-    stats = "n:1 Y:0.99 U:0.99 V:0.99 All:0.990000 (20.0)\nn:2 Y:0.97 U:0.98 V:0.98 All:0.970000 (15.2)\n"
-    assert parse_ssim_stats(stats) == pytest.approx(0.98)
-    assert parse_ssim_stats("") is None
+def test_the_round_trip_graph_samples_keyframes_and_names_the_short_side() -> None:
+    args = roundtrips_args("/s.mp4", (360, 480), 1920, 1080, ["/t/a.log", "/t/b.log"], duration_s=8.0)
+    assert args.count("-skip_frame") == 8 and sample_points(8.0)[:2] == (0.5, 1.5)
+    graph = args[args.index("-filter_complex") + 1]
+    assert "concat=n=8" in graph and "split=4" in graph
+    assert "scale=-2:480:flags=area,scale=1920:1080:flags=bicubic" in graph
+    assert "scale=480:-2:flags=area" in roundtrips_graph((480,), 1080, 1920, ["/t/s.log"])
+    assert sample_points(None) == (0.0,)
+
+
+def test_psnr_stats_are_averaged_over_frames() -> None:
+    stats = ("n:1 mse_avg:0.5 mse_y:0.4 psnr_avg:41.00 psnr_y:42.00 psnr_u:45 psnr_v:45\n"
+             "n:2 mse_avg:0.0 mse_y:0.0 psnr_avg:inf psnr_y:inf psnr_u:inf psnr_v:inf\n")
+    assert parse_psnr_stats(stats) == pytest.approx(71.0)  # an identical frame counts as 100 dB
+    assert parse_psnr_stats("") is None

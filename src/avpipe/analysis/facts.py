@@ -29,6 +29,7 @@ class VideoTrack:
     duration_s: float | None = None  # how long the video stream itself lasts
     codec_profile: str | None = None  # MediaInfo's format profile, e.g. "High@L4", "Main 10@L5.1"
     chroma_subsampling: str | None = None  # e.g. "4:2:0", "4:2:2"
+    detail_height: int | None = None  # an upscale's real detail (the rung it holds); None: native or not measured
 
     @property
     def display_width(self) -> int:

@@ -36,7 +36,7 @@ def build_report(results: dict[int, dict[str, list[dict[str, Any]]]], repeat: in
         first = case.variants[0]
         ratios = {v: _ratio(summary[first]["wall_s"], summary[v]["wall_s"]) for v in case.variants[1:]}
         cases.append({"case": number, "name": case.name, "title": case.title, "variants": list(case.variants),
-                      "medians": summary, "wall_ratio_to": ratios,
+                      "medians": summary, "wall_ratio_to": ratios, "details": case.details(summary),
                       "targets": [t.to_dict(quick) for t in case.targets(summary)], "trials": trials})
     return {"machine": machine(), "repeat": repeat, "quick": quick, "cases": cases}
 
@@ -74,7 +74,11 @@ def render(report: dict[str, Any]) -> str:
             other = ", ".join(f"{k}={_short(v)}" for k, v in med.items() if k not in SHOWN and v and _interesting(k))
             lines.append(f"| {case['case']} {case['name']} | {variant} | {med['wall_s']:.2f} | {ratio} | "
                          f"{med['cpu_s']:.2f} | {med['peak_rss_mb']:.0f} | {med['peak_tree_rss_mb']:.0f} | {other} |")
-    lines += ["", "ratio: the variant's wall time / avpipe's (above 1: avpipe is faster)", "", "targets:"]
+    lines += ["", "ratio: the variant's wall time / avpipe's (above 1: avpipe is faster)"]
+    for case in report["cases"]:
+        if case.get("details"):
+            lines += ["", f"case {case['case']} ({case['name']}):", *case["details"]]
+    lines += ["", "targets:"]
     for case in report["cases"]:
         for target in case["targets"]:
             mark = "n/a (quick)" if target["met"] is None else "met" if target["met"] else "NOT met"

@@ -15,6 +15,7 @@ from typing import Any
 from avpipe.bench.cases import CASES
 from avpipe.bench.cases.base import BenchEnv, Case, Spec
 from avpipe.bench.inputs import Inputs, InputSizes
+from avpipe.bench.report import summarise
 from avpipe.bench.s3server import Traffic, delta
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def run_cases(options: BenchOptions, progress: Callable[[str], None] = print,
             progress(f"case {case.number} ({case.name}): preparing")
             spec = case.prepare(env)
             results[case.number] = _alternate(case, spec, options.repeat, traffic, progress)
+            for path in case.finish(spec, summarise(results[case.number])):
+                progress(f"case {case.number} ({case.name}): wrote {path}")
             case_done(results)
     return results
 

@@ -82,6 +82,7 @@ class Manifest:
     error: ErrorInfo | None = None
     job: dict[str, str] | None = None  # {"backend": ..., "id": ...}
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # why the renditions differ from the template's (planning's source rules)
     completed_at: str | None = None
     schema_version: int = SCHEMA_VERSION
     history: tuple[dict[str, str], ...] = field(default=())
@@ -99,7 +100,7 @@ class Manifest:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
-        for name in ("outputs", "captions", "warnings", "history", "tags"):
+        for name in ("outputs", "captions", "warnings", "notes", "history", "tags"):
             data[name] = list(data[name])
         _drop_empty_files(data)
         return data
@@ -118,6 +119,7 @@ class Manifest:
             if check else None
         values["error"] = ErrorInfo(**values["error"]) if values.get("error") else None
         values["warnings"] = tuple(values.get("warnings", []))
+        values["notes"] = tuple(values.get("notes", []))
         values["history"] = tuple(values.get("history", []))
         values["tags"] = tuple(values.get("tags", []))
         return cls(**values)

@@ -70,7 +70,7 @@ def _start(ctx: PipelineContext, plan: AssetPlan, facts: MediaFacts, version: st
         name=plan.keys.name, kind=str(plan.route), status=Status.PROCESSING, updated_at=now,
         created_at=previous.created_at if previous else now,  # a retry or re-upload keeps the asset's history
         source=plan.keys.input_key, source_version=version, attempts=attempts, original=plan.keys.original,
-        media=facts.to_dict(), captions=previous.captions if previous else (),
+        media=facts.to_dict(), captions=previous.captions if previous else (), notes=plan.notes,
         # an earlier upload's outputs stay listed (and served) until the new ones are published
         outputs=previous.outputs if previous else (),
         thumbnail=previous.thumbnail if previous and plan.route is Route.VIDEO else None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from avpipe.analysis.detail import with_detail
 from avpipe.analysis.facts import MediaFacts
 from avpipe.analysis.guard import refuse_reference_container, screen_head
 from avpipe.analysis.limits import check_limits
@@ -121,6 +122,7 @@ def _process(ctx: PipelineContext, attempt: _Attempt) -> tuple[Manifest, ClaimSt
     with ctx.watch.readable(key) as source:
         attempt.facts = ctx.probe(source)
         attempt.facts = verify_streams(ctx.runner, source, attempt.facts)  # the streams, not only the headers
+        attempt.facts = with_detail(ctx.runner, source, attempt.facts, ctx.settings.detail_rungs)  # an upscale?
     # a retry is a new job request: its idempotency token must differ from the failed attempt's
     token_version = attempt.version if attempt.number == 1 else f"{attempt.version}#{attempt.number}"
     plan = plan_for(ctx, attempt.keys, attempt.facts, lambda: head, version=token_version)

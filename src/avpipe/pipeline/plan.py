@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from avpipe.analysis.detail import with_detail
 from avpipe.analysis.guard import screen_head
 from avpipe.analysis.streams import verify_streams
 from avpipe.errors import BadInputError
@@ -27,5 +28,6 @@ def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
         head = handle.read(SNIFF_BYTES)
     screen_head(head)
     facts = verify_streams(runtime.runner, str(path), runtime.probe(str(path)))
+    facts = with_detail(runtime.runner, str(path), facts, runtime.settings.detail_rungs)
     ctx = runtime.context(lambda _event: None)
     return plan_for(ctx, keys, facts, lambda: head)

@@ -45,6 +45,7 @@ class AssetPlan:
     preview_job: dict[str, Any] | None = None  # CreateJob parameters of the preview, run before the ladder
     preview: str | None = None  # the preview's public key
     preview_reason: str | None = None  # why the preview is an encode, not a remux (None for a remux)
+    notes: tuple[str, ...] = ()  # why the renditions differ from the template's (never more bits than the source...)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class AssetPlan:
             "manifest": self.keys.manifest,
             "thumbnail": self.thumbnail,
             "streams": self.streams,
+            "notes": list(self.notes),
             "preview": {"key": self.preview, "mode": "encode" if self.preview_reason else "remux",
                         "reason": self.preview_reason, "mediaconvert_job": self.preview_job} if self.preview else None,
             "mediaconvert_job": self.mediaconvert_job,
@@ -114,7 +116,8 @@ def plan_asset(
     video = build_video_job(video_template, facts, settings.rungs, target, subtitles)
     outputs = tuple(keys.rendition(r.name_modifier) for r in video.renditions)
     plan = AssetPlan(keys, route, Action.TRANSCODE_VIDEO, outputs=outputs, renditions=video.renditions,
-                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request))
+                     mediaconvert_job=video.request, thumbnail=keys.thumbnail, streams=_streams(keys, video.request),
+                     notes=video.notes)
     if not settings.preview:
         return plan
     staging = public_uri(keys.staging_base(staging_token(keys, f"{upload_version or ''}\0preview")))

@@ -18,6 +18,8 @@ from avpipe.analysis.facts import MediaFacts
 from avpipe.errors import BadInputError, ConfigurationError
 from avpipe.planning.ladder import RenditionSize, plan_ladder
 from avpipe.planning.templates import JobTemplate, stream_group
+from avpipe.quality.bitrate_cap import cap_to_source
+from avpipe.quality.upscale import rungs_within_detail
 
 MAX_FRAME_RATE = 60
 MP3_SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)  # what MediaConvert's MP3 encoder takes
@@ -51,6 +53,7 @@ class StreamCaption:
 class VideoJobPlan:
     request: dict[str, Any]  # CreateJob parameters
     renditions: tuple[RenditionSize, ...]
+    notes: tuple[str, ...] = ()  # why the ladder differs from the template's (source rules), for the manifest
 
 
 def build_video_job(
@@ -63,15 +66,21 @@ def build_video_job(
         raise BadInputError("The file has no video track to transcode.")
     video = facts.video
     sizes = plan_ladder(video.display_width, video.display_height, rungs)
+    kept, dropped = rungs_within_detail([s.rung for s in sizes], video.detail_height)  # an upscale's rungs
+    sizes = tuple(s for s in sizes if s.rung in kept)
     available = template.rung_outputs()
     missing = [s.rung for s in sizes if s.from_ladder and s.rung not in available]
     if missing:
         raise ConfigurationError(f"Job template {template.source} has no output for rung(s) {missing}.")
     body = template.fresh()
     outputs = []
+    notes = [dropped] if dropped else []
     for size in sizes:
         source_rung = size.rung if size.from_ladder else min(available)
         outputs.append(_rendition_output(available[source_rung], size, facts))
+        capped = _cap_to_source(copy.deepcopy(_h264(available[source_rung])), size, facts)
+        if capped:
+            notes.append(capped)
     settings = body["Settings"]
     settings["OutputGroups"][0]["Outputs"] = outputs
     _trim_stream_group(settings, sizes, facts)
@@ -79,7 +88,7 @@ def build_video_job(
     _point(settings, target)
     if not facts.has_audio:
         settings["Inputs"][0].pop("AudioSelectors", None)
-    return VideoJobPlan(request=_request(body, target), renditions=sizes)
+    return VideoJobPlan(request=_request(body, target), renditions=sizes, notes=tuple(notes))
 
 
 def _trim_stream_group(settings: dict[str, Any], sizes: tuple[RenditionSize, ...], facts: MediaFacts) -> None:
@@ -169,9 +178,48 @@ def _rendition_output(template_output: dict[str, Any], size: RenditionSize, fact
         h264["FramerateControl"] = "SPECIFIED"
         h264["FramerateNumerator"], h264["FramerateDenominator"] = rate.numerator, rate.denominator
         h264.setdefault("FramerateConversionAlgorithm", "DUPLICATE_DROP")
+    if h264 is not None:
+        _cap_to_source(h264, size, facts)
     if not facts.has_audio:
         output.pop("AudioDescriptions", None)
     return output
+
+
+def _cap_to_source(h264: dict[str, Any], size: RenditionSize, facts: MediaFacts) -> str | None:
+    """Never more bits than the source: a rendition at or near the source's size gets the source's
+    video bitrate as its MaxBitrate (HrdBufferSize scaled alike), in whichever group it is.
+    Returns why, or None when the template's cap stays."""
+    video = facts.video
+    if video is None or "MaxBitrate" not in h264:
+        return None
+    capped = cap_to_source(size.width, size.height, h264["MaxBitrate"], h264.get("HrdBufferSize"),
+                           source_width=video.display_width, source_height=video.display_height,
+                           source_bitrate=source_video_bitrate(facts))
+    if capped.reason is None:
+        return None
+    h264["MaxBitrate"] = capped.max_bitrate
+    if capped.buffer_size is not None:
+        h264["HrdBufferSize"] = capped.buffer_size
+    return f"{size.name_modifier}: {capped.reason}"
+
+
+def _h264(output: dict[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = output.get("VideoDescription", {}).get("CodecSettings", {}).get("H264Settings", {})
+    return settings
+
+
+def source_video_bitrate(facts: MediaFacts) -> int | None:
+    """The source's video bitrate: MediaInfo's, else the overall rate less the audio's (None if unknown)."""
+    video = facts.video
+    if video is None:
+        return None
+    if video.bit_rate:
+        return video.bit_rate
+    audio = [track.bit_rate for track in facts.audio]
+    if facts.overall_bit_rate and all(audio):
+        rest = facts.overall_bit_rate - sum(rate for rate in audio if rate)
+        return rest if rest > 0 else None
+    return None
 
 
 def output_frame_rate(facts: MediaFacts) -> Fraction | None:

@@ -44,8 +44,12 @@ def comparison_size(source: VideoTrack) -> tuple[int, int]:
     return _even(source.display_width), _even(source.display_height)
 
 
-def filter_graph(source: VideoTrack, log_path: str, *, rendition_rate: float | None = None, threads: int = 0) -> str:
-    """The ``-filter_complex`` graph: input 0 is the rendition (distorted), input 1 the source."""
+def filter_graph(source: VideoTrack, log_path: str, *, rendition_rate: float | None = None, threads: int = 0,
+                 subsample: int = 1) -> str:
+    """The ``-filter_complex`` graph: input 0 is the rendition (distorted), input 1 the source.
+
+    ``subsample`` > 1 scores every n-th frame only (libvmaf's ``n_subsample``): the benchmark's
+    way to keep VMAF affordable; ``avpipe quality`` scores every frame."""
     width, height = comparison_size(source)
     common = f"scale={width}:{height}:flags=bicubic,setsar=1,format=yuv420p"
     reference = [common]
@@ -56,15 +60,17 @@ def filter_graph(source: VideoTrack, log_path: str, *, rendition_rate: float | N
     options = f"log_fmt=json:log_path={escape_value(log_path)}"
     if threads > 0:
         options += f":n_threads={threads}"
+    if subsample > 1:
+        options += f":n_subsample={subsample}"
     return (f"[0:v]{common},setpts=PTS-STARTPTS[dist];"
             f"[1:v]{','.join(reference)},setpts=PTS-STARTPTS[ref];"
             f"[dist][ref]libvmaf={options}")
 
 
 def vmaf_args(source_path: str, rendition_path: str, source: VideoTrack, log_path: str, *,
-              rendition_rate: float | None = None, threads: int = 0) -> list[str]:
+              rendition_rate: float | None = None, threads: int = 0, subsample: int = 1) -> list[str]:
     """ffmpeg arguments (after the binary) that write libvmaf's per-frame log to ``log_path``."""
-    graph = filter_graph(source, log_path, rendition_rate=rendition_rate, threads=threads)
+    graph = filter_graph(source, log_path, rendition_rate=rendition_rate, threads=threads, subsample=subsample)
     return [*input_options(rendition_path), "-i", rendition_path, *input_options(source_path), "-i", source_path,
             "-filter_complex", graph, "-an", "-sn", "-f", "null", "-"]
 

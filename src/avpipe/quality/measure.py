@@ -53,12 +53,12 @@ def vmaf_ffmpeg(current: str, *, fallback: Callable[[], str] = wheel_ffmpeg) -> 
 
 def measure_rendition(
     runner: FfmpegRunner, source_path: str, source: VideoTrack, rendition_path: str, *,
-    rendition_rate: float | None = None, threads: int = 0,
+    rendition_rate: float | None = None, threads: int = 0, subsample: int = 1,
 ) -> VmafScore:
     """VMAF of the rendition at ``rendition_path`` against the source at its display size."""
     width, height = comparison_size(source)
     with tempfile.TemporaryDirectory(prefix="avpipe-vmaf-") as tmp:
         log_path = str(Path(tmp) / "vmaf.json")
         runner.run(vmaf_args(source_path, rendition_path, source, log_path, rendition_rate=rendition_rate,
-                             threads=threads))
+                             threads=threads, subsample=subsample))
         return parse_log(Path(log_path).read_text(encoding="utf-8"), width, height)

@@ -1,4 +1,4 @@
-"""Measuring the round trips that :mod:`avpipe.quality.upscale` judges (thin: runs ffmpeg's ssim)."""
+"""Measuring the round trips that :mod:`avpipe.quality.upscale` judges (thin: runs ffmpeg's psnr)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from pathlib import Path
 from avpipe.analysis.facts import VideoTrack
 from avpipe.ffmpeg.runner import FfmpegRunner
 from avpipe.quality.graph import comparison_size
-from avpipe.quality.upscale import parse_ssim_stats, roundtrip_args, sample_step
+from avpipe.quality.upscale import parse_psnr_stats, roundtrips_args
 
 
-def roundtrip_ssim(runner: FfmpegRunner, source_path: str, source: VideoTrack,
-                   candidates: Sequence[int]) -> dict[int, float]:
-    """SSIM of the source against its round trip through each candidate height (below its own)."""
+def roundtrip_psnr(runner: FfmpegRunner, source_path: str, source: VideoTrack, candidates: Sequence[int],
+                   duration_s: float | None = None) -> dict[int, float]:
+    """Luma PSNR (dB) of the source against its round trip through each candidate height (below its
+    own), over sampled keyframes, all candidates in one ffmpeg run."""
     width, height = comparison_size(source)
-    step = sample_step(source.frame_count)
-    scores: dict[int, float] = {}
-    with tempfile.TemporaryDirectory(prefix="avpipe-ssim-") as tmp:
-        for candidate in (c for c in candidates if c < min(width, height)):
-            stats = str(Path(tmp) / f"ssim-{candidate}.log")
-            runner.run(roundtrip_args(source_path, candidate, width, height, stats, step))
-            score = parse_ssim_stats(Path(stats).read_text(encoding="utf-8"))
-            if score is not None:
-                scores[candidate] = score
-    return scores
+    wanted = [c for c in candidates if c < min(width, height)]
+    if not wanted:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="avpipe-detail-") as tmp:
+        stats = [str(Path(tmp) / f"psnr-{candidate}.log") for candidate in wanted]
+        runner.run(roundtrips_args(source_path, wanted, width, height, stats, duration_s or source.duration_s))
+        scores = {c: parse_psnr_stats(Path(s).read_text(encoding="utf-8")) for c, s in zip(wanted, stats, strict=True)}
+    return {c: score for c, score in scores.items() if score is not None}

@@ -19,6 +19,8 @@ from avpipe.transcode.support import check_supported
 # x264 presets standing in for MediaConvert's quality tuning levels
 PRESETS = {"SINGLE_PASS": "veryfast", "SINGLE_PASS_HQ": "fast", "MULTI_PASS_HQ": "medium"}
 PROFILES = {"BASELINE": "baseline", "MAIN": "main", "HIGH": "high"}
+# MediaConvert's adaptive quantization strength as x264's --aq-strength (AUTO: x264's own default, 1.0)
+AQ_STRENGTHS = {"LOW": 0.6, "MEDIUM": 0.8, "HIGH": 1.0, "HIGHER": 1.2, "MAX": 1.4}
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _video_chain(video: dict[str, Any]) -> list[str]:
     if h264.get("FramerateControl") == "SPECIFIED":
         chain.append(f"fps={h264['FramerateNumerator']}/{h264['FramerateDenominator']}")
     width, height = video.get("Width"), video.get("Height")
-    flags = "bicubic" if video.get("AntiAlias", "ENABLED") == "ENABLED" else "fast_bilinear"
+    flags = scaler(video)
     if width and height:
         if video.get("ScalingBehavior", "DEFAULT") == "DEFAULT":  # fit inside, letterbox or pillarbox
             chain.append(f"scale={width}:{height}:flags={flags}:force_original_aspect_ratio=decrease")
@@ -123,6 +125,17 @@ def _video_chain(video: dict[str, Any]) -> list[str]:
         chain.append(f"setsar={h264.get('ParNumerator', 1)}/{h264.get('ParDenominator', 1)}")
     chain.append("format=yuv420p")
     return chain
+
+
+def scaler(video: dict[str, Any]) -> str:
+    """swscale's flags for MediaConvert's scaling: AntiAlias ENABLED is a Lanczos filter whose kernel
+    width follows Sharpness (MediaConvert: "changes the width of the anti-alias filter kernel", 0 the
+    softest, 100 the sharpest, 50 recommended): 2 lobes at 0, 3 (swscale's default) at 50, 4 at 100.
+    AntiAlias DISABLED is the fast bilinear scaler."""
+    if video.get("AntiAlias", "ENABLED") != "ENABLED":
+        return "fast_bilinear"
+    sharpness = min(100, max(0, int(video.get("Sharpness", 50))))
+    return f"lanczos:param0={2 + round(sharpness / 50)}"
 
 
 def _common_prefix(chains: list[list[str]]) -> list[str]:
@@ -178,6 +191,21 @@ def _h264_args(h264: dict[str, Any]) -> list[str]:
         args += ["-sc_threshold", "0"]
     if h264.get("EntropyEncoding") == "CAVLC":
         args += ["-coder", "cavlc"]
+    return args + _adaptive_quantization(h264)
+
+
+def _adaptive_quantization(h264: dict[str, Any]) -> list[str]:
+    """MediaConvert's AQ settings as x264's: spatial AQ is ``aq-mode``/``aq-strength`` (OFF, or
+    SpatialAdaptiveQuantization DISABLED: no AQ; LOW..MAX: strength 0.6..1.4), temporal AQ is
+    x264's macroblock tree (DISABLED: ``-mbtree 0``). Unset or AUTO/ENABLED: x264's defaults."""
+    strength = h264.get("AdaptiveQuantization", "AUTO")
+    args: list[str] = []
+    if strength == "OFF" or h264.get("SpatialAdaptiveQuantization") == "DISABLED":
+        args += ["-aq-mode", "0"]
+    elif strength in AQ_STRENGTHS:
+        args += ["-aq-strength", f"{AQ_STRENGTHS[strength]:g}"]
+    if h264.get("TemporalAdaptiveQuantization") == "DISABLED":
+        args += ["-mbtree", "0"]
     return args
 
 

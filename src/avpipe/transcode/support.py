@@ -42,13 +42,16 @@ _H264 = {
     "ParNumerator": _INT,
     "ParDenominator": _INT,
     "EntropyEncoding": {"CABAC", "CAVLC"},
+    "AdaptiveQuantization": {"OFF", "AUTO", "LOW", "MEDIUM", "HIGH", "HIGHER", "MAX"},
+    "SpatialAdaptiveQuantization": {"ENABLED", "DISABLED"},
+    "TemporalAdaptiveQuantization": {"ENABLED", "DISABLED"},
 }
 _VIDEO = {
     "Width": _INT,
     "Height": _INT,
     "ScalingBehavior": {"STRETCH_TO_OUTPUT", "DEFAULT"},
     "AntiAlias": {"ENABLED", "DISABLED"},
-    "Sharpness": ANY,
+    "Sharpness": _INT,
     "AfdSignaling": {"NONE"},
     "RespondToAfd": {"NONE"},
     "VideoPreprocessors": {"Deinterlacer": {"Algorithm": {"INTERPOLATE"}, "Mode": {"ADAPTIVE", "DEINTERLACE"},

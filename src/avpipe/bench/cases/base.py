@@ -54,6 +54,9 @@ class Case:
     targets: Callable[[Summary], list[Target]] = lambda _summary: []
     needs_s3: bool = False
     reset: Callable[[Spec], None] = field(default=lambda _spec: None)  # in the trial, before measuring
+    details: Callable[[Summary], list[str]] = field(default=lambda _summary: [])  # extra report lines (pure)
+    finish: Callable[[Spec, Summary], list[str]] = field(default=lambda _spec, _summary: [])  # in the parent,
+    # after the trials: files the case writes from the medians (plots); their paths
 
 
 def at_most(text: str, value: float | None, limit: float, *, quick: bool = False) -> Target:

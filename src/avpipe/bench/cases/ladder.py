@@ -95,7 +95,7 @@ def _ffmpeg(spec: Spec, args: list[str]) -> None:
 
 def rung_numbers(request: dict[str, Any]) -> list[dict[str, Any]]:
     """Per rung, the numbers a person would copy from the job: size, bit rates, threads."""
-    from avpipe.transcode.ffmpeg_args import encoder_threads
+    from avpipe.transcode.ffmpeg_args import encoder_threads, qvbr_to_crf, scaler
     from avpipe.transcode.local import available_cores
 
     outputs = request["Settings"]["OutputGroups"][0]["Outputs"]
@@ -107,17 +107,22 @@ def rung_numbers(request: dict[str, Any]) -> list[dict[str, Any]]:
         aac = output["AudioDescriptions"][0]["CodecSettings"]["AacSettings"]
         rungs.append({"name": output["NameModifier"], "width": video["Width"], "height": video["Height"],
                       "maxrate": h264["MaxBitrate"], "bufsize": h264["HrdBufferSize"],
+                      "crf": qvbr_to_crf(h264["QvbrSettings"]["QvbrQualityLevel"]),
+                      "bframes": h264["NumberBFramesBetweenReferenceFrames"],
+                      "refs": h264.get("NumberReferenceFrames"), "scaler": scaler(video),
                       "audio_bitrate": aac["Bitrate"], "threads": threads.get(index)})
     return rungs
 
 
 def rung_output(rung: dict[str, Any], video: str, out: str, *, threads: int | None) -> list[str]:
-    """The output options for one rung, written out by hand (avpipe's settings for QVBR 7, HQ)."""
-    scale = [] if video.startswith("[") else ["-vf", f"scale={rung['width']}:{rung['height']}:flags=bicubic,"
+    """The output options for one rung, written out by hand (avpipe's settings: SINGLE_PASS_HQ, the rung's
+    QVBR level as CRF, its B-frames, references and scaler)."""
+    scale = [] if video.startswith("[") else ["-vf", f"scale={rung['width']}:{rung['height']}:flags={rung['scaler']},"
                                                     "setsar=1/1,format=yuv420p"]
-    args = ["-map", video, *scale, "-c:v", "libx264", "-preset", "fast", "-profile:v", "high", "-crf", "23.5",
-            "-maxrate", str(rung["maxrate"]), "-bufsize", str(rung["bufsize"]),
-            "-force_key_frames", "expr:gte(t,n_forced*2)", "-flags", "+cgop", "-bf", "2",
+    refs = ["-refs", str(rung["refs"])] if rung.get("refs") else []
+    args = ["-map", video, *scale, "-c:v", "libx264", "-preset", "fast", "-profile:v", "high",
+            "-crf", f"{rung['crf']:g}", "-maxrate", str(rung["maxrate"]), "-bufsize", str(rung["bufsize"]),
+            "-force_key_frames", "expr:gte(t,n_forced*2)", "-flags", "+cgop", "-bf", str(rung["bframes"]), *refs,
             "-map", "0:a:0", "-c:a", "aac", "-b:a", str(rung["audio_bitrate"]), "-ac", "2", "-ar", "48000"]
     if threads:
         args += ["-threads", str(threads)]
@@ -127,7 +132,7 @@ def rung_output(rung: dict[str, Any], video: str, out: str, *, threads: int | No
 def one_command(source: str, rungs: list[dict[str, Any]], out: str) -> list[str]:
     """Decode once, split, scale each branch, encode every rung: (b)."""
     labels = "".join(f"[s{i}]" for i in range(len(rungs)))
-    branches = [f"[s{i}]scale={r['width']}:{r['height']}:flags=bicubic,setsar=1/1,format=yuv420p[v{i}]"
+    branches = [f"[s{i}]scale={r['width']}:{r['height']}:flags={r['scaler']},setsar=1/1,format=yuv420p[v{i}]"
                 for i, r in enumerate(rungs)]
     graph = ";".join([f"[0:v:0]split={len(rungs)}{labels}", *branches])
     args = ["-i", source, "-filter_complex", graph]
