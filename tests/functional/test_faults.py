@@ -26,7 +26,8 @@ from media import MediaLibrary
 KILL_ONCE = """#!{python}
 import os, signal, sys
 marker = {marker!r}
-if not os.path.exists(marker) and "-filter_complex" in sys.argv:
+transcode = "-filter_complex" in sys.argv and "-skip_frame" not in sys.argv  # not the upscale check
+if not os.path.exists(marker) and transcode:
     open(marker, "w").close()
     os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer or an operator would
 os.execv({ffmpeg!r}, [{ffmpeg!r}, *sys.argv[1:]])

@@ -66,7 +66,8 @@ def test_every_published_file_has_its_size_and_sha256(asset: tuple[LocalRuntime,
     records = {manifest.original: manifest.original_file, manifest.thumbnail: manifest.thumbnail_file,
                **{o.key: o.file for o in manifest.outputs}, **{c.key: c.file for c in manifest.captions}}
     streams = {f"audiovideo/talk{name}" for name in (".m3u8", ".mpd", "_360p.m3u8", "_360p.cmfv", "_audio.m3u8",
-                                                      "_audio.cmfa")}  # the HLS/DASH stream's files
+                                                      "_audio.cmfa", "_captions_und.m3u8", "_captions_und.vtt")}
+    # the HLS/DASH stream's files: the captions uploaded first are its subtitle rendition
     assert set(records) == {"original/talk.mp4", "thumbnail/talk.jpg", RENDITION, "closed-caption/talk.vtt", *streams}
     for key, record in records.items():
         assert record is not None and record.proof == "sha256", key
@@ -90,10 +91,10 @@ def test_verify_passes_on_a_fresh_asset_and_records_it(asset: tuple[LocalRuntime
     runtime, _ = asset
     result = avpipe(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines() == ["talk: ok (10 files)"]
+    assert result.stdout.splitlines() == ["talk: ok (12 files)"]
     check = load_manifest(runtime.public, "talk")
     assert check is not None and check.verification is not None
-    assert check.verification.ok and check.verification.files == 10 and not check.verification.decoded
+    assert check.verification.ok and check.verification.files == 12 and not check.verification.decoded
 
 
 @pytest.mark.parametrize("damage", ["one byte changed", "truncated", "deleted"])
@@ -139,9 +140,9 @@ def test_decode_catches_damage_that_keeps_the_size_and_digest_record(
     assert avpipe(tmp_path).returncode == 0, "size and digest match the (damaged) record"
     result = avpipe(tmp_path, "--decode", "talk")
     assert result.returncode == 1
-    assert result.stdout.splitlines() == [f"talk: FAILED (10 files, decoded): {RENDITION} decodes with errors: "
+    assert result.stdout.splitlines() == [f"talk: FAILED (12 files, decoded): {RENDITION} decodes with errors: "
                                           "its media data is damaged."] or \
-        result.stdout.splitlines() == [f"talk: FAILED (10 files, decoded): {RENDITION} does not decode: "
+        result.stdout.splitlines() == [f"talk: FAILED (12 files, decoded): {RENDITION} does not decode: "
                                        "its media data is damaged."]
 
 

@@ -57,7 +57,8 @@ def test_an_mp3_replacing_a_video_retires_its_renditions_and_thumbnail(tmp_path:
 REUPLOAD_DURING_TRANSCODE = """#!{python}
 import os, shutil, subprocess, sys, time
 marker, target, newer = {marker!r}, {target!r}, {newer!r}
-if "-filter_complex" in sys.argv and not os.path.exists(marker):
+transcode = "-filter_complex" in sys.argv and "-skip_frame" not in sys.argv  # not the upscale check
+if transcode and not os.path.exists(marker):
     open(marker, "w").close()
     job = subprocess.Popen([{ffmpeg!r}, *sys.argv[1:]])  # version 1 is being transcoded ...
     time.sleep(0.2)

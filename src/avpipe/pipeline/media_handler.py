@@ -150,11 +150,13 @@ def backoff_delay(retry: int) -> float:
 
 
 def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Callable[[], bytes],
-             version: str | None = None) -> AssetPlan:
+             version: str | None = None, *, read_store: bool = True) -> AssetPlan:
     """The plan for an analysed upload (also what ``avpipe plan`` prints).
 
     ``head`` reads the file's first bytes, for caption formats MediaInfo does not know;
     ``version`` (the upload's ETag) keys the transcode request's idempotency token.
+    ``read_store=False`` (``avpipe plan``, which touches no store) leaves out the captions
+    already published for this name.
     """
     refuse_reference_container(facts.container)
     if facts.is_truncated:
@@ -164,9 +166,10 @@ def plan_for(ctx: PipelineContext, keys: AssetKeys, facts: MediaFacts, head: Cal
         routed = Route.CAPTION
     if routed in (Route.AUDIO, Route.VIDEO):  # caption files have their own bounds
         check_limits(facts, ctx.settings.limits)
+    captions = published_captions(ctx, keys) if read_store and routed is Route.VIDEO else ()
     return plan_asset(keys, facts, routed, settings=ctx.settings, video_template=ctx.templates.video,
                       audio_template=ctx.templates.audio, watch_uri=ctx.watch.uri, public_uri=ctx.public.uri,
-                      upload_version=version, captions=published_captions(ctx, keys) if routed is Route.VIDEO else ())
+                      upload_version=version, captions=captions)
 
 
 def published_captions(ctx: PipelineContext, keys: AssetKeys) -> tuple[tuple[str, str | None], ...]:

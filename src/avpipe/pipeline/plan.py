@@ -30,4 +30,4 @@ def plan_file(runtime: LocalRuntime, path: Path) -> AssetPlan:
     facts = verify_streams(runtime.runner, str(path), runtime.probe(str(path)))
     facts = with_detail(runtime.runner, str(path), facts, runtime.settings.detail_rungs)
     ctx = runtime.context(lambda _event: None)
-    return plan_for(ctx, keys, facts, lambda: head)
+    return plan_for(ctx, keys, facts, lambda: head, read_store=False)

@@ -223,7 +223,8 @@ def finish(spec: Spec, summary: Summary) -> list[str]:
     for source in SOURCES:
         curves = {v: [(r, q) for r, q, _ in ladder_points(summary.get(v, {}), source).values()]
                   for v in ("avpipe", *REFERENCES)}
-        written.append(str(write_plot(Path(spec["plots"]) / f"rate_quality_{source}.png", curves)))
+        title = f"{source.replace('_', ' ')}: rate and quality per rung"
+        written.append(str(write_plot(Path(spec["plots"]) / f"rate_quality_{source}.png", curves, title)))
     return written
 
 
