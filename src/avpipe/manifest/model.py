@@ -128,7 +128,11 @@ class Manifest:
         """A copy in ``status`` with ``changes`` applied and the transition recorded."""
         stamp = iso(at)
         event = {"at": stamp, "status": str(status), "message": message}
-        extra: dict[str, Any] = {"completed_at": stamp} if status is Status.COMPLETE else {}
+        extra: dict[str, Any] = {}
+        if status is Status.COMPLETE:
+            extra["completed_at"] = stamp
+            if self.kind in ("video", "audio"):  # published media plays: at the latest, from this same stamp
+                extra["playable_at"] = self.playable_at or stamp
         if status is not Status.FAILED:
             extra["error"] = None
         if status is not Status.PROCESSING:  # a preview lives only while the ladder runs

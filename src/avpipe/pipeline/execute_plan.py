@@ -104,8 +104,7 @@ def _finish_mp3(ctx: PipelineContext, plan: AssetPlan, manifest: Manifest, diges
     outputs = (described(ctx, OutputEntry(plan.keys.audio, "audio"), sha256=digest,
                          duration_s=float(duration) if isinstance(duration, (int, float)) else None),)
     retire_previous(ctx, plan.keys, manifest.outputs, outputs, manifest.kind)
-    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs,
-                             playable_at=manifest.playable_at or iso(ctx.clock()))
+    done = manifest.moved_to(Status.COMPLETE, ctx.clock(), "MP3 copied unchanged", outputs=outputs)
     save_manifest(ctx.public, done)
     remove_upload(ctx, plan.keys.input_key, version)
     return done

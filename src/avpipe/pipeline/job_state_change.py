@@ -6,7 +6,7 @@ import logging
 
 from avpipe.errors import AvpipeError, BadInputError, ConfigurationError, TransientError, category_of
 from avpipe.keys import STAGING, AssetKeys
-from avpipe.manifest.model import ErrorInfo, Manifest, Status, iso
+from avpipe.manifest.model import ErrorInfo, Manifest, Status
 from avpipe.manifest.repository import load_manifest, update_manifest
 from avpipe.pipeline.claims import ClaimState, read_version, settle
 from avpipe.pipeline.context import PipelineContext
@@ -72,7 +72,7 @@ def _complete(
     original = manifest.original_file or _original_record(ctx, manifest)
     done = update_manifest(ctx.public, manifest.name, lambda current: current.moved_to(
         Status.COMPLETE, ctx.clock(), message, outputs=outputs, job=job,
-        original_file=original or current.original_file, playable_at=current.playable_at or iso(ctx.clock()))
+        original_file=original or current.original_file)
         if current.source == manifest.source else None)
     if done is None:  # a newer upload of this name took over meanwhile; its job publishes its own outputs
         log.warning("%s was replaced while job %s was published; left to the newer upload", manifest.name,
