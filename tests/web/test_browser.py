@@ -92,8 +92,9 @@ def upload(page: Any, url: str, *paths: Path) -> None:
     page.set_input_files("#files", [str(p) for p in paths])
 
 
-def wait_for_card(page: Any, name: str, state: str) -> Any:
-    card = page.locator(f'article.card[data-name="{name}"][data-state="{state}"]')
+def wait_for_card(page: Any, name: str, state: str, kind: str = "") -> Any:
+    kind_is = f'[data-kind="{kind}"]' if kind else ""
+    card = page.locator(f'article.card[data-name="{name}"][data-state="{state}"]{kind_is}')
     card.wait_for(timeout=LIBRARY_TIMEOUT_MS)
     return card
 
@@ -109,8 +110,9 @@ def test_upload_video_with_captions_and_play_it(served: RunningApp, files: dict[
     shoot(page, "upload", tmp_path)
 
     page.goto(served.url + "/library")
-    card = wait_for_card(page, "clip", "complete")
+    card = wait_for_card(page, "clip", "complete", "video")  # the .srt alone may make a complete caption asset first
     assert card.locator("img").count() == 1  # the thumbnail
+    wait_for_captions(page, served.url, "clip")  # the .srt may be converted just after the video completes
     card.locator("a.title").click()
     page.wait_for_url(re.compile(r"/asset/clip$"))
     video = page.locator("video")
@@ -133,6 +135,14 @@ def test_upload_video_with_captions_and_play_it(served: RunningApp, files: dict[
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, "asset-phone", tmp_path)
     assert page.console_errors == []
+
+
+def wait_for_captions(page: Any, url: str, name: str) -> None:
+    """Until the asset's API lists a caption track (the video and its .srt are two uploads)."""
+    deadline = time.monotonic() + LIBRARY_TIMEOUT_MS / 1000
+    while not page.request.get(f"{url}/api/assets/{name}").json().get("links", {}).get("captions"):
+        assert time.monotonic() < deadline, f"{name}'s captions were never attached"
+        time.sleep(0.2)
 
 
 def caption_cues(page: Any) -> int:

@@ -68,7 +68,8 @@ function card(asset) {
     body.append(el("div", { class: "outputs" },
       outputs.map((o) => el("a", { class: "chip", href: o.url, text: o.label }))));
   }
-  return el("article", { class: "card", "data-name": asset.name, "data-state": asset.state },
+  return el("article", { class: "card", "data-name": asset.name, "data-state": asset.state,
+    "data-kind": asset.kind || "" },
     el("a", { class: "thumb", href: assetUrl(asset.name), tabindex: "-1" }, thumb), body);
 }
 
