@@ -53,10 +53,10 @@ class Watcher:
             self.seen[name] = (load_manifest(public, name), public.exists(f"audiovideo/{name}_preview.mp4"))
 
 
-def packets_md5(ffmpeg: str, path: Path) -> str:
-    """The MD5 of the file's video packets as stored (identical for a remux, never for an encode)."""
-    out = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],  # noqa: S603
-                         capture_output=True, text=True, check=True).stdout
+def packets_md5(ffmpeg: str, path: Path, stream: str = "v") -> str:
+    """The MD5 of the file's video (or audio) packets as stored (identical for a remux, never for an encode)."""
+    out = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-map", f"0:{stream}:0", "-c", "copy",  # noqa: S603
+                          "-f", "md5", "-"], capture_output=True, text=True, check=True).stdout
     return out.strip()
 
 
@@ -124,6 +124,7 @@ def test_a_remuxed_preview_carries_the_source_video_unchanged(tmp_path: Path, cl
     preview = probe(str(staged))
     assert facts.duration_s is not None and preview.duration_s == pytest.approx(facts.duration_s, abs=0.05)
     assert preview.audio and preview.audio[0].codec == "AAC"
+    assert packets_md5(media_ffmpeg, staged, "a") == packets_md5(media_ffmpeg, clips["safe"], "a")  # AAC copied
 
 
 def test_a_preview_that_fails_leaves_the_ladder_alone(tmp_path: Path, clips: dict[str, Path],

@@ -68,7 +68,7 @@ def test_a_browser_safe_source_is_remuxed_by_a_valid_passthrough_request() -> No
     [output] = group["Outputs"]
     assert output["NameModifier"] == "_preview" and output["VideoDescription"] == {
         "CodecSettings": {"Codec": "PASSTHROUGH"}}
-    assert output["AudioDescriptions"][0]["CodecSettings"]["Codec"] == "AAC"  # MediaConvert passes only Dolby through
+    assert output["AudioDescriptions"][0]["CodecSettings"] == {"Codec": "PASSTHROUGH"}  # AAC LC: copied too
     destination = group["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
     ladder = planned.mediaconvert_job["Settings"]["OutputGroups"][0]["OutputGroupSettings"]["FileGroupSettings"]
     assert destination.startswith("s3://public/staging/") and destination != ladder["Destination"]
@@ -79,7 +79,33 @@ def test_a_browser_safe_source_is_remuxed_by_a_valid_passthrough_request() -> No
     args = ffmpeg_job(request["Settings"], "/in.mp4", "/out").args
     assert "-filter_complex" not in args  # nothing is decoded
     at = args.index("-c:v")
-    assert args[at - 2:at + 2] == ("-map", "0:V:0", "-c:v", "copy") and "-c:a" in args
+    assert args[at - 2:at + 2] == ("-map", "0:V:0", "-c:v", "copy")
+    assert args[args.index("-c:a") + 1] == "copy" and "-b:a" not in args
+
+
+@pytest.mark.parametrize(("audio", "copied"), [
+    (AAC, True),
+    (replace(AAC, codec_profile="HE-AAC / LC"), True),
+    (replace(AAC, codec_profile="HE-AACv2 / HE-AAC / LC"), True),
+    (replace(AAC, codec_profile=None), False),  # a profile MediaInfo does not name is not guessed at
+    (AudioTrack("AC-3", channels=6, sample_rate=48000), False),  # MediaConvert could; browsers would not play it
+    (AudioTrack("PCM", channels=2, sample_rate=48000), False),
+], ids=["lc", "he", "he-v2", "unnamed", "ac3", "pcm"])
+def test_the_preview_copies_aac_audio_and_encodes_any_other(audio: AudioTrack, copied: bool) -> None:
+    for facts in (replace(SAFE, audio=(audio,)), replace(video(bit_depth=10), audio=(audio,))):  # remux, fast encode
+        request = plan(facts).preview_job
+        assert request is not None
+        assert_valid_create_job(request)
+        check_supported(request["Settings"])
+        codec = request["Settings"]["OutputGroups"][0]["Outputs"][0]["AudioDescriptions"][0]["CodecSettings"]
+        assert (codec == {"Codec": "PASSTHROUGH"}) is copied and (codec["Codec"] == "AAC") is not copied
+        args = ffmpeg_job(request["Settings"], "/in.mp4", "/out").args
+        assert (args[args.index("-c:a") + 1] == "copy") is copied
+
+
+def test_the_ladder_never_copies_audio() -> None:
+    for output in plan(SAFE).mediaconvert_job["Settings"]["OutputGroups"][0]["Outputs"]:
+        assert output["AudioDescriptions"][0]["CodecSettings"]["Codec"] == "AAC"
 
 
 def test_any_other_source_gets_its_lowest_rung_encoded_fast() -> None:

@@ -249,6 +249,8 @@ def _audio_stream(description: dict[str, Any], job_input: dict[str, Any]) -> str
 
 
 def _audio_args(codec: dict[str, Any]) -> list[str]:
+    if codec["Codec"] == "PASSTHROUGH":  # the source's track as it is (the preview of an AAC source)
+        return ["-c:a", "copy"]
     if codec["Codec"] == "AAC":
         aac = codec.get("AacSettings", {})
         channels = "1" if aac.get("CodingMode") == "CODING_MODE_1_0" else "2"

@@ -63,7 +63,7 @@ _AUDIO = {
     "AudioSourceName": ANY,
     "LanguageCodeControl": {"FOLLOW_INPUT"},
     "CodecSettings": {
-        "Codec": {"AAC", "MP3"},
+        "Codec": {"AAC", "MP3", "PASSTHROUGH"},  # PASSTHROUGH: the source's AAC track as it is (-c:a copy)
         "AacSettings": {
             "Bitrate": _INT,
             "CodingMode": {"CODING_MODE_1_0", "CODING_MODE_2_0"},
