@@ -74,7 +74,7 @@ def browser_safe(facts: MediaFacts) -> str | None:
         audio = facts.audio[0]
         if audio.codec != "AAC":
             return f"its audio is {audio.codec}, not AAC"
-        if audio.codec_profile and "LC" not in audio.codec_profile and "HE" not in audio.codec_profile:
+        if audio.codec_profile and not _browser_aac(audio.codec_profile):
             return f"its AAC profile is {audio.codec_profile}"
     return None
 
@@ -88,7 +88,11 @@ def audio_passes_through(facts: MediaFacts) -> bool:
     """
     if not facts.audio or facts.audio[0].codec != "AAC":
         return False
-    profile = facts.audio[0].codec_profile or ""
+    return _browser_aac(facts.audio[0].codec_profile or "")
+
+
+def _browser_aac(profile: str) -> bool:
+    """Whether MediaInfo's AAC profile names LC or HE-AAC (``"LC"``, ``"HE-AACv2 / HE-AAC / LC"``)."""
     return "LC" in profile or "HE" in profile
 
 
